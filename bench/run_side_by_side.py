@@ -252,7 +252,8 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
                     best_name, best = n, a
             ratio = (f"{ours['median'] / best['median']:.2f}×"
                      if ours and best and best["median"] > 0 else "—")
-            row = ([fig, unit, fmt_cell(ours, unit)]
+            ours_cell = "not run" if args.peer_only else fmt_cell(ours, unit)
+            row = ([fig, unit, ours_cell]
                    + [fmt_cell(peers[n], unit) for n in peer_names]
                    + [f"{fmt(best['median'], unit)} ({best_name})" if best else "missing",
                       ratio])
