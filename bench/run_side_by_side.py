@@ -1,0 +1,450 @@
+#!/usr/bin/python3
+"""Side-by-side benchmark: `charlstm bench` against the PyTorch peer.
+
+For every case (train T1..T3, generate b1 T1..T3, generate b32 T1..T3,
+sgemm T1..T3 by default) this runs, in rounds,
+
+    ours  ->  peer with OPENBLAS_NUM_THREADS=1  ->  peer with OPENBLAS_NUM_THREADS=2
+
+interleaved so that a change in machine load hits every engine alike. The
+outer loop is the round, so one round visits every case before the next
+round starts. Each run prints one JSON object (contract: bench/README.md).
+
+Per figure it takes the median over rounds of each run's median, keeps the
+peer's faster OpenBLAS setting, computes ours/peer (all figures are rates:
+higher is better, so a ratio above 1 means CharLstm is faster) and writes
+docs/benchmarks.md plus the raw runs next to it (docs/benchmarks.raw.json).
+
+If our command fails (for example because it is not built), the run goes on:
+the peer's figures are still printed and ours are marked missing.
+
+    /usr/bin/python3 bench/run_side_by_side.py                 # full run
+    /usr/bin/python3 bench/run_side_by_side.py --quick         # smoke run
+    /usr/bin/python3 bench/run_side_by_side.py --peer-only --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+PEER = BENCH_DIR / "peer" / "torch_char_lstm.py"
+DEFAULT_OURS = ("dotnet bench/../src/CharLstm.Cli/bin/Release/net10.0/charlstm.dll bench")
+DEFAULT_CASES = ("train:T1,train:T2,train:T3,"
+                 "gen1:T1,gen1:T2,gen1:T3,"
+                 "gen32:T1,gen32:T2,gen32:T3,"
+                 "sgemm:T1,sgemm:T2,sgemm:T3")
+REQUIRED_FIELDS = ("engine", "version", "config", "vocab", "embedding", "hidden",
+                   "layers", "batch", "seq", "mode", "gen_batch", "threads",
+                   "openblas_threads", "reps", "median", "unit")
+
+
+def log(msg: str) -> None:
+    print(f"[side-by-side] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------
+
+class Case:
+    """One (mode, config[, gen_batch]) to measure."""
+
+    def __init__(self, token: str):
+        kind, _, config = token.partition(":")
+        if not config:
+            raise ValueError(f"case {token!r}: expected KIND:CONFIG, e.g. train:T1")
+        self.config = config
+        if kind == "train":
+            self.mode, self.gen_batch = "train", None
+        elif kind.startswith("gen") and kind[3:].isdigit():
+            self.mode, self.gen_batch = "generate", int(kind[3:])
+        elif kind == "sgemm":
+            self.mode, self.gen_batch = "sgemm", None
+        else:
+            raise ValueError(f"case {token!r}: kind must be train, genN or sgemm")
+        self.token = token
+
+    @property
+    def label(self) -> str:
+        if self.mode == "generate":
+            return f"generate b{self.gen_batch} {self.config}"
+        return f"{self.mode} {self.config}"
+
+    def bench_args(self, threads: int, seconds: float, reps: int) -> list[str]:
+        """Arguments shared by both engines (the contract in bench/README.md)."""
+        args = ["--config", self.config, "--mode", self.mode]
+        if self.gen_batch is not None:
+            args += ["--gen-batch", str(self.gen_batch)]
+        args += ["--threads", str(threads), "--seconds", f"{seconds:g}",
+                 "--reps", str(reps), "--json"]
+        return args
+
+
+# --------------------------------------------------------------------------
+# Running one engine once
+# --------------------------------------------------------------------------
+
+def parse_json_output(stdout: str) -> dict:
+    text = stdout.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        # Tolerate stray lines: take the last line that parses as an object.
+        for line in reversed(text.splitlines()):
+            line = line.strip()
+            if line.startswith("{"):
+                return json.loads(line)
+        raise
+
+
+def run_once(cmd: list[str], env: dict, timeout: float, case: Case) -> dict:
+    """Run one benchmark process; return {'ok', 'result' | 'error', 'wall_s'}."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except FileNotFoundError as e:
+        return {"ok": False, "error": f"not found: {e.filename}", "wall_s": 0.0}
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {timeout:.0f}s",
+                "wall_s": time.perf_counter() - start}
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip() or proc.stdout.strip() or "(no output)").splitlines()
+        return {"ok": False, "wall_s": wall,
+                "error": f"exit {proc.returncode}: {tail[-1][:200]}"}
+    try:
+        result = parse_json_output(proc.stdout)
+    except json.JSONDecodeError:
+        return {"ok": False, "wall_s": wall, "error": "stdout is not a JSON object"}
+    missing = [f for f in REQUIRED_FIELDS if f not in result]
+    if missing:
+        return {"ok": False, "wall_s": wall, "result": result,
+                "error": f"JSON lacks fields {missing}"}
+    if result["mode"] != case.mode or result["config"] != case.config:
+        return {"ok": False, "wall_s": wall, "result": result,
+                "error": f"asked {case.mode}/{case.config}, got "
+                         f"{result['mode']}/{result['config']}"}
+    return {"ok": True, "wall_s": wall, "result": result}
+
+
+# --------------------------------------------------------------------------
+# Aggregation
+# --------------------------------------------------------------------------
+
+def figures_of(case: Case, result: dict) -> dict[str, tuple[float, str]]:
+    """Figure name -> (median, unit) for one run. sgemm yields one per shape."""
+    if case.mode == "sgemm":
+        out = {}
+        for s in result.get("shapes") or []:
+            name = f"{case.label} {s['name']} [{s['m']}x{s['k']}]x[{s['k']}x{s['n']}]"
+            out[name] = (float(s["median"]), result["unit"])
+        if not out:  # an engine that only reports the headline figure
+            out[f"{case.label} square2048"] = (float(result["median"]), result["unit"])
+        return out
+    return {case.label: (float(result["median"]), result["unit"])}
+
+
+def aggregate(runs: list[dict]) -> dict[str, dict]:
+    """Figure -> {median over runs, min, max, n, unit} for one engine variant."""
+    per_fig: dict[str, list[float]] = {}
+    units: dict[str, str] = {}
+    for run in runs:
+        if not run["ok"]:
+            continue
+        for name, (value, unit) in run["figures"].items():
+            per_fig.setdefault(name, []).append(value)
+            units[name] = unit
+    return {name: {"median": statistics.median(v), "min": min(v), "max": max(v),
+                   "n": len(v), "unit": units[name]}
+            for name, v in per_fig.items()}
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "missing"
+    if unit == "GFLOP/s":
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def fmt_cell(agg: dict | None, unit: str) -> str:
+    if agg is None:
+        return "missing"
+    cell = fmt(agg["median"], unit)
+    if agg["n"] > 1:
+        cell += f" ({fmt(agg['min'], unit)}–{fmt(agg['max'], unit)})"
+    return cell
+
+
+# --------------------------------------------------------------------------
+# Machine description
+# --------------------------------------------------------------------------
+
+def sh(cmd: list[str]) -> str:
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        return (p.stdout or p.stderr).strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"({' '.join(cmd)} unavailable: {e})"
+
+
+def loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def machine_description() -> dict:
+    return {
+        "lscpu": sh(["lscpu"]),
+        "nproc": sh(["nproc"]),
+        "free": sh(["free", "-h"]),
+        "uname": sh(["uname", "-srmo"]),
+        "dotnet": sh(["dotnet", "--version"]),
+        "git": sh(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+    }
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+
+def write_report(path: Path, args, cases, variants, data, machine, started, finished,
+                 load_start, load_end, command: str) -> list[str]:
+    """Write the markdown report; return (table lines, per-figure summary)."""
+    peer_names = [v["name"] for v in variants if v["engine"] == "peer"]
+    header = (["Figure", "Unit", "CharLstm"] + [f"PyTorch {n}" for n in peer_names]
+              + ["PyTorch best", "CharLstm / PyTorch"])
+    table = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
+    ours_notes = []
+    summary = []
+    for case in cases:
+        runs = data[case.token]
+        aggs = {v["name"]: aggregate(runs[v["name"]]) for v in variants}
+        figures = []
+        for v in variants:
+            for fig in aggs[v["name"]]:
+                if fig not in figures:
+                    figures.append(fig)
+        if not figures:
+            figures = [case.label]
+        for fig in figures:
+            ours = aggs["ours"].get(fig) if "ours" in aggs else None
+            peers = {n: aggs[n].get(fig) for n in peer_names}
+            unit = next((a["unit"] for a in [ours, *peers.values()] if a), "?")
+            best_name, best = None, None
+            for n, a in peers.items():
+                if a and (best is None or a["median"] > best["median"]):
+                    best_name, best = n, a
+            ratio = (f"{ours['median'] / best['median']:.2f}×"
+                     if ours and best and best["median"] > 0 else "—")
+            ours_cell = "not run" if args.peer_only else fmt_cell(ours, unit)
+            row = ([fig, unit, ours_cell]
+                   + [fmt_cell(peers[n], unit) for n in peer_names]
+                   + [f"{fmt(best['median'], unit)} ({best_name})" if best else "missing",
+                      ratio])
+            table.append("| " + " | ".join(row) + " |")
+            summary.append({"figure": fig, "unit": unit,
+                            "ours": ours["median"] if ours else None,
+                            "peer_best": best["median"] if best else None,
+                            "peer_best_variant": best_name,
+                            "peer": {n: (a["median"] if a else None) for n, a in peers.items()},
+                            "ratio": (ours["median"] / best["median"]
+                                      if ours and best and best["median"] > 0 else None)})
+        if "ours" in runs:
+            errors = [r["error"] for r in runs["ours"] if not r["ok"]]
+            if errors:
+                ours_notes.append(f"- {case.label}: {errors[0]}")
+
+    peer_meta = next((r["result"] for case in cases for v in peer_names
+                      for r in data[case.token][v] if r["ok"]), None)
+    lines = ["# CharLstm vs PyTorch: side-by-side benchmark", ""]
+    if args.quick or args.peer_only:
+        lines += ["> **Not a result.** This file was written by a "
+                  + ("smoke run (`--quick`: one short round)" if args.quick else "")
+                  + (" and " if args.quick and args.peer_only else "")
+                  + ("`--peer-only` run (CharLstm not measured)" if args.peer_only else "")
+                  + ". Do not quote these figures.", ""]
+    lines += [
+        f"Generated {finished} (started {started}) by `bench/run_side_by_side.py`.",
+        "",
+        "All figures are rates, higher is better. Each cell is the median over rounds "
+        "of each run's median over its repetitions; the range in brackets is the "
+        "spread of those per-run medians. **CharLstm / PyTorch** divides ours by the "
+        "faster PyTorch setting, so above 1× means CharLstm is faster.",
+        "",
+        *table,
+        "",
+        "## Settings",
+        "",
+        f"- Rounds: {args.rounds}; each run: {args.reps} repetitions × {args.seconds:g} s "
+        f"(sgemm: {args.sgemm_seconds:g} s per shape per repetition).",
+        f"- Order within a round: {', '.join(v['name'] for v in variants)}, case by case; "
+        "the round is the outer loop.",
+        f"- Threads: `--threads {args.threads}` for both engines; the peer is also run "
+        "under each OPENBLAS_NUM_THREADS shown, and the faster is kept per figure.",
+        f"- CharLstm command: `{args.ours}`" + (" (not run: `--peer-only`)" if args.peer_only else ""),
+        f"- PyTorch peer: `{args.python} bench/peer/torch_char_lstm.py`",
+    ]
+    if ours_notes:
+        lines += ["", "CharLstm runs that failed (first error per case):", "", *ours_notes]
+    lines += ["", "## Engines", ""]
+    if peer_meta:
+        blas = peer_meta.get("blas") or {}
+        lines += [
+            f"- PyTorch {peer_meta.get('version')} (Debian python3-torch "
+            f"{peer_meta.get('torch_package')}), Python {peer_meta.get('python')}",
+            f"- PyTorch BLAS: build `BLAS_INFO={blas.get('build')}`, calls "
+            f"{blas.get('openblas_config') or 'unknown'}",
+            f"  ({', '.join(blas.get('libraries') or [])})",
+        ]
+    ours_meta = next((r["result"] for case in cases
+                      for r in data[case.token].get("ours", []) if r["ok"]), None)
+    lines.append(f"- CharLstm {ours_meta.get('version')}" if ours_meta
+                 else "- CharLstm: no successful run")
+    lines.append(f"- .NET SDK: {machine['dotnet'].splitlines()[0] if machine['dotnet'] else 'unknown'}")
+    lines += [
+        "",
+        "## Machine",
+        "",
+        f"- {machine['uname']}; nproc = {machine['nproc']}",
+        f"- Load average at start: {load_start}; at end: {load_end}",
+        f"- Repository: {machine['git']}",
+        "",
+        "```text",
+        machine["lscpu"],
+        "",
+        machine["free"],
+        "```",
+        "",
+        "## Reproduce",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+        f"Raw runs (every JSON object each engine printed): `{args.raw_display}`.",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    return table, summary
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--ours", default=DEFAULT_OURS,
+                   help="our command prefix, run from the repository root "
+                        f"(default: {DEFAULT_OURS!r})")
+    p.add_argument("--python", default="/usr/bin/python3", help="interpreter for the peer")
+    p.add_argument("--cases", default=DEFAULT_CASES,
+                   help="comma list of KIND:CONFIG, KIND in train, gen1, gen32, sgemm "
+                        f"(default: {DEFAULT_CASES})")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=4.0,
+                   help="measured seconds per repetition (train, generate)")
+    p.add_argument("--sgemm-seconds", type=float, default=1.0,
+                   help="measured seconds per repetition per shape (sgemm)")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2, help="--threads for both engines")
+    p.add_argument("--peer-openblas", default="1,2",
+                   help="OPENBLAS_NUM_THREADS values to run the peer under (default 1,2)")
+    p.add_argument("--peer-only", action="store_true", help="do not run our command")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 1 round, 1 repetition of 0.5 s (sgemm 0.2 s)")
+    p.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    p.add_argument("--raw", default=None,
+                   help="raw JSON of every run (default: next to --out, .raw.json)")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.rounds, args.reps, args.seconds, args.sgemm_seconds = 1, 1, 0.5, 0.2
+    if args.raw is None:
+        args.raw = str(Path(args.out).with_suffix(".raw.json"))
+    try:
+        args.raw_display = str(Path(args.raw).resolve().relative_to(REPO))
+    except ValueError:
+        args.raw_display = args.raw
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cases = [Case(t.strip()) for t in args.cases.split(",") if t.strip()]
+    variants = []
+    if not args.peer_only:
+        variants.append({"name": "ours", "engine": "ours"})
+    for ob in [x.strip() for x in args.peer_openblas.split(",") if x.strip()]:
+        variants.append({"name": f"OB={ob}", "engine": "peer", "openblas": ob})
+
+    command = "cd <repo> && " + shlex.join([sys.executable, "bench/run_side_by_side.py",
+                                            *sys.argv[1:]])
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    load_start = loadavg()
+    machine = machine_description()
+    log(f"{len(cases)} cases × {args.rounds} rounds × {len(variants)} engines; load {load_start}")
+
+    data = {c.token: {v["name"]: [] for v in variants} for c in cases}
+    ours_failed: set[str] = set()
+    for rnd in range(1, args.rounds + 1):
+        for case in cases:
+            seconds = args.sgemm_seconds if case.mode == "sgemm" else args.seconds
+            bench_args = case.bench_args(args.threads, seconds, args.reps)
+            n_shapes = 6 if case.mode == "sgemm" else 1
+            timeout = 120 + 4 * n_shapes * args.reps * seconds
+            for v in variants:
+                env = dict(os.environ)
+                if v["engine"] == "ours":
+                    if case.token in ours_failed:
+                        continue  # failed before for this case: don't waste the round
+                    cmd = shlex.split(args.ours) + bench_args
+                else:
+                    env["OPENBLAS_NUM_THREADS"] = v["openblas"]
+                    cmd = [args.python, str(PEER)] + bench_args
+                run = run_once(cmd, env, timeout, case)
+                run.update(round=rnd, variant=v["name"], command=shlex.join(cmd))
+                if run["ok"]:
+                    run["figures"] = figures_of(case, run["result"])
+                    log(f"round {rnd} {case.label:<20} {v['name']:<5} "
+                        f"{run['result']['median']:>12,.1f} {run['result']['unit']} "
+                        f"({run['wall_s']:.1f}s)")
+                else:
+                    log(f"round {rnd} {case.label:<20} {v['name']:<5} FAILED: {run['error']}")
+                    if v["engine"] == "ours":
+                        ours_failed.add(case.token)
+                data[case.token][v["name"]].append(run)
+
+    finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    load_end = loadavg()
+    table, summary = write_report(Path(args.out), args, cases, variants, data, machine,
+                                  started, finished, load_start, load_end, command)
+    raw = {"started": started, "finished": finished, "command": command,
+           "load_start": load_start, "load_end": load_end,
+           "settings": {k: v for k, v in vars(args).items() if k != "raw_display"},
+           "machine": machine, "summary": summary,
+           "runs": {token: runs for token, runs in data.items()}}
+    Path(args.raw).write_text(json.dumps(raw, indent=1) + "\n")
+    log(f"wrote {args.out} and {args.raw}")
+    print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
