@@ -133,6 +133,9 @@ public sealed unsafe class InferenceSession
         return _logits;
     }
 
+    /// <summary>Logits (B, V) of the last <see cref="Step"/>.</summary>
+    public ReadOnlySpan<float> LastLogits => _logits;
+
     /// <summary>Back to the zero state.</summary>
     public void Reset() => State.Reset();
 }

@@ -1,0 +1,125 @@
+using CharLstm.Data;
+using CharLstm.Model;
+using CharLstm.Numerics;
+using CharLstm.Sampling;
+using CharLstm.Training;
+
+namespace CharLstm;
+
+/// <summary>What a model file records about the run that made it.</summary>
+/// <param name="CorpusName">Name of the training corpus.</param>
+/// <param name="CorpusSha256">sha256 of its bytes.</param>
+/// <param name="CharactersSeen">Training characters processed.</param>
+/// <param name="Steps">Optimizer steps taken.</param>
+/// <param name="BestValidationLoss">Best validation loss in nats/char (NaN: none).</param>
+/// <param name="Date">When the file was written (UTC).</param>
+/// <param name="ToolVersion">CharLstm version that wrote it.</param>
+public sealed record TrainingSummary(string CorpusName, string CorpusSha256, long CharactersSeen, long Steps,
+    double BestValidationLoss, DateTimeOffset Date, string ToolVersion);
+
+/// <summary>How <see cref="CharLanguageModel.Generate"/> continues a text.</summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Text to condition on; empty starts from <see cref="CharLanguageModel.StartCharacter"/> with a zero state.</summary>
+    public string Prompt { get; init; } = "";
+    /// <summary>Characters to generate.</summary>
+    public int Length { get; init; } = 500;
+    /// <summary>Temperature, top-k, top-p.</summary>
+    public SamplingOptions Sampling { get; init; } = new();
+    /// <summary>Seed of the sampler; the same seed gives the same text. Null: a fresh random seed.</summary>
+    public ulong? Seed { get; init; }
+    /// <summary>What to do with prompt characters the vocabulary lacks.</summary>
+    public UnknownMode Unknown { get; init; } = UnknownMode.Error;
+}
+
+/// <summary>Loss of a model on a text.</summary>
+/// <param name="Loss">Mean loss and count of scored characters.</param>
+/// <param name="UnknownSkipped">Characters dropped because the vocabulary lacks them.</param>
+public sealed record EvaluationResult(LossSum Loss, long UnknownSkipped);
+
+/// <summary>
+/// A trained character model: the LSTM, its vocabulary and what is known of its training. The entry
+/// point for programs that generate or score text.
+/// </summary>
+public sealed class CharLanguageModel
+{
+    private InferenceModel? _inference;
+
+    /// <summary>Pairs a network with its vocabulary.</summary>
+    /// <exception cref="ArgumentException">The vocabulary size differs from the network's.</exception>
+    public CharLanguageModel(LstmModel network, Vocabulary vocabulary, TrainingSummary? summary = null)
+    {
+        if (network.Config.VocabSize != vocabulary.Size)
+            throw new ArgumentException($"The vocabulary has {vocabulary.Size} characters but the network expects {network.Config.VocabSize}.");
+        Network = network;
+        Vocabulary = vocabulary;
+        Summary = summary;
+    }
+
+    /// <summary>The LSTM and its parameters.</summary>
+    public LstmModel Network { get; }
+    /// <summary>The characters the model knows, sorted.</summary>
+    public Vocabulary Vocabulary { get; }
+    /// <summary>Training record, when known.</summary>
+    public TrainingSummary? Summary { get; set; }
+    /// <summary>The model's shape.</summary>
+    public ModelConfig Config => Network.Config;
+
+    /// <summary>
+    /// The character fed first when there is no prompt: a newline if the vocabulary has one (texts
+    /// start after a line break), else the vocabulary's first character. It is not part of the output.
+    /// </summary>
+    public int StartCharacter => Vocabulary.TryGetId('\n', out int id) ? id : 0;
+
+    /// <summary>The read-only generation snapshot (made on first use; call <see cref="Invalidate"/> after changing weights).</summary>
+    public InferenceModel Inference => _inference ??= new InferenceModel(Network);
+
+    /// <summary>Drops the cached generation snapshot after the weights changed.</summary>
+    public void Invalidate() => _inference = null;
+
+    /// <summary>
+    /// Generates text after <see cref="GenerationOptions.Prompt"/>, yielding one character (as a
+    /// string, so characters outside the BMP stay whole) at a time as it is made.
+    /// </summary>
+    /// <exception cref="ArgumentException">A sampling option is out of range, or the prompt has characters the vocabulary lacks (with <see cref="UnknownMode.Error"/>).</exception>
+    public IEnumerable<string> Generate(GenerationOptions options)
+    {
+        options.Sampling.Validate();
+        if (options.Length < 0) throw new ArgumentException($"length must be 0 or more, got {options.Length}.");
+        int[] prompt = EncodePrompt(options.Prompt, options.Unknown);
+        return GenerateCore(prompt, options);
+    }
+
+    private int[] EncodePrompt(string text, UnknownMode unknown)
+    {
+        int[] ids = Vocabulary.Encode(TextScalars.FromString(text), unknown, out _);
+        return ids.Length == 0 ? [StartCharacter] : ids;
+    }
+
+    private IEnumerable<string> GenerateCore(int[] prompt, GenerationOptions options)
+    {
+        var session = new InferenceSession(Inference);
+        var sampler = new Sampler(Config.VocabSize);
+        var rng = new Rng(options.Seed ?? (ulong)Random.Shared.NextInt64());
+        var token = new int[1];
+        // Read the prompt; the logits after its last character predict the first new one.
+        foreach (int id in prompt) { token[0] = id; session.Step(token); }
+        for (int i = 0; i < options.Length; i++)
+        {
+            token[0] = sampler.Sample(session.LastLogits, options.Sampling, rng);
+            yield return Vocabulary.Decode(token);
+            if (i + 1 < options.Length) session.Step(token);
+        }
+    }
+
+    /// <summary>
+    /// Mean loss on <paramref name="text"/>, read as one stream from a zero state: every character
+    /// after the first is predicted from all before it.
+    /// </summary>
+    public EvaluationResult Evaluate(string text, UnknownMode unknown = UnknownMode.Error)
+    {
+        int[] scalars = TextScalars.FromString(text);
+        int[] ids = Vocabulary.Encode(scalars, unknown, out _);
+        return new EvaluationResult(StreamEvaluator.Score(Network, ids, streams: 1), scalars.Length - ids.Length);
+    }
+}

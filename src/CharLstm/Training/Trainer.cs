@@ -1,0 +1,352 @@
+using System.Diagnostics;
+using CharLstm.Data;
+using CharLstm.Model;
+using CharLstm.Numerics;
+
+namespace CharLstm.Training;
+
+/// <summary>Progress after one optimizer step.</summary>
+/// <param name="Step">Steps taken so far.</param>
+/// <param name="Horizon">Steps planned (epochs × batches, or --max-steps).</param>
+/// <param name="Epoch">Epoch of the step (0-based).</param>
+/// <param name="CharactersSeen">Training characters processed.</param>
+/// <param name="Elapsed">Training wall time.</param>
+/// <param name="CharactersPerSecond">Throughput over the recent steps.</param>
+/// <param name="Loss">This step's training loss (nats/char).</param>
+/// <param name="LearningRate">Rate used.</param>
+/// <param name="GradientNorm">Pre-clip global gradient norm.</param>
+/// <param name="Skipped">The step was skipped (non-finite).</param>
+/// <param name="LastValidationLoss">Most recent validation loss (NaN: none yet).</param>
+/// <param name="Remaining">Estimated time left, from the step horizon or the time budget, whichever ends first.</param>
+public sealed record StepReport(long Step, long Horizon, int Epoch, long CharactersSeen, TimeSpan Elapsed, double CharactersPerSecond,
+    float Loss, double LearningRate, double GradientNorm, bool Skipped, double LastValidationLoss, TimeSpan? Remaining);
+
+/// <summary>A validation pass.</summary>
+/// <param name="Step">Steps taken when it ran.</param>
+/// <param name="Epoch">Epoch.</param>
+/// <param name="Loss">Validation loss.</param>
+/// <param name="IsBest">Lowest so far.</param>
+/// <param name="EpochEnd">Run at the end of an epoch.</param>
+public sealed record EvaluationReport(long Step, int Epoch, LossSum Loss, bool IsBest, bool EpochEnd);
+
+/// <summary>A generated sample printed during training.</summary>
+/// <param name="Step">Steps taken.</param>
+/// <param name="Temperature">Sampling temperature.</param>
+/// <param name="Prompt">The corpus snippet it continues.</param>
+/// <param name="Text">The generated continuation.</param>
+public sealed record SampleReport(long Step, float Temperature, string Prompt, string Text);
+
+/// <summary>Why training stopped.</summary>
+public enum StopReason
+{
+    /// <summary>All epochs done.</summary>
+    Epochs,
+    /// <summary>--max-steps reached.</summary>
+    MaxSteps,
+    /// <summary>--time budget used.</summary>
+    TimeBudget,
+    /// <summary>Cancelled (Ctrl-C).</summary>
+    Cancelled,
+    /// <summary>Too many non-finite steps in a row.</summary>
+    NonFinite,
+}
+
+/// <summary>What to write: the latest state, or a new best model too.</summary>
+/// <param name="IsBest">The latest evaluation was the best so far: write the best model too.</param>
+/// <param name="Final">The run is ending.</param>
+public sealed record SaveRequest(bool IsBest, bool Final);
+
+/// <summary>
+/// The training loop: B contiguous streams, truncated backprop through time with the hidden state
+/// carried across batches, a guarded optimizer step, periodic validation and samples. Events report
+/// progress; the caller decides how to show it and where to save (see <see cref="SaveRequested"/>).
+/// Everything is seeded: the same options, corpus and thread count give the same bits, and
+/// <see cref="CaptureCheckpoint"/> / resume continue exactly.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly TrainingOptions _options;
+    private readonly EncodedCorpus _train, _validation;
+    private readonly TrainingBatches _batches;
+    private readonly TrainingWorkspace _workspace;
+    private readonly StepGuard _guard;
+    private readonly Rng _rng;            // dropout masks; saved in checkpoints
+    private readonly LstmState _state;    // carried across batches
+    private readonly LstmState _stateBeforeStep;
+    private readonly float[] _gradients;  // mirrors the parameters
+    private readonly int[] _inputs, _targets;
+    private readonly List<MetricRow> _metrics = [];
+    private readonly string _corpusName, _corpusSha256;
+    private double _elapsedBefore;        // seconds from earlier sessions (resume)
+    private readonly Stopwatch _clock = new(); // this session's training time
+    private double _lastValidation = double.NaN;
+    private double _intervalLoss, _intervalNorm;
+    private int _intervalCount;
+
+    /// <summary>Sets up a fresh run, or continues <paramref name="resume"/>.</summary>
+    /// <param name="model">The model to train (its parameters are overwritten on resume).</param>
+    /// <param name="corpus">The full corpus (for its name, checksum and sample snippets).</param>
+    /// <param name="encoded">The corpus encoded with the model's vocabulary.</param>
+    /// <param name="options">Resolved options.</param>
+    /// <param name="resume">A checkpoint of an earlier run with the same corpus and options.</param>
+    public Trainer(CharLanguageModel model, Corpus corpus, EncodedCorpus encoded, TrainingOptions options, TrainingCheckpoint? resume = null)
+    {
+        options.Validate();
+        _options = options;
+        Model = model;
+        _corpusName = corpus.Name;
+        _corpusSha256 = corpus.Sha256;
+        (_train, _validation) = encoded.Split(options.ValFraction);
+        _batches = new TrainingBatches(_train, options.Batch, options.SeqLen);
+        var cfg = model.Config;
+        _workspace = new TrainingWorkspace(cfg, options.Batch, options.SeqLen);
+        var optimizer = Optimizer.Create(options.Optimizer, model.Network.Parameters.Length, options.LearningRate, options.Momentum, options.WeightDecay);
+        _guard = new StepGuard(optimizer, options.Clip);
+        _rng = new Rng(options.Seed ^ 0x5EED_D20B_0000_0001UL);
+        _state = new LstmState(cfg, options.Batch);
+        _stateBeforeStep = new LstmState(cfg, options.Batch);
+        _gradients = new float[model.Network.Parameters.Length];
+        _inputs = new int[options.Batch * options.SeqLen];
+        _targets = new int[options.Batch * options.SeqLen];
+        Horizon = options.MaxSteps > 0 ? options.MaxSteps : (long)options.Epochs * _batches.BatchesPerEpoch;
+        if (resume is not null) Restore(resume);
+    }
+
+    /// <summary>The model being trained.</summary>
+    public CharLanguageModel Model { get; }
+    /// <summary>Steps the schedule plans for.</summary>
+    public long Horizon { get; }
+    /// <summary>Batches in one pass over the training split.</summary>
+    public int BatchesPerEpoch => _batches.BatchesPerEpoch;
+    /// <summary>Characters in the training split.</summary>
+    public int TrainCharacters => _train.Length;
+    /// <summary>Characters in the validation split.</summary>
+    public int ValidationCharacters => _validation.Length;
+    /// <summary>Steps taken.</summary>
+    public long Step { get; private set; }
+    /// <summary>Training characters processed.</summary>
+    public long CharactersSeen { get; private set; }
+    /// <summary>Best validation loss (NaN: none yet).</summary>
+    public double BestValidationLoss { get; private set; } = double.NaN;
+    /// <summary>Steps skipped for non-finite values.</summary>
+    public long SkippedSteps => _guard.SkippedSteps;
+    /// <summary>Metrics rows so far.</summary>
+    public IReadOnlyList<MetricRow> Metrics => _metrics;
+    /// <summary>Steps between metrics rows.</summary>
+    public int LogInterval { get; init; } = 50;
+
+    /// <summary>After every step.</summary>
+    public event Action<StepReport>? StepCompleted;
+    /// <summary>After every validation pass.</summary>
+    public event Action<EvaluationReport>? Evaluated;
+    /// <summary>For every sample printed at epoch ends (and evaluations, if asked).</summary>
+    public event Action<SampleReport>? Sampled;
+    /// <summary>When the state should be written (after evaluations, at epoch ends, at the end).</summary>
+    public event Action<SaveRequest>? SaveRequested;
+
+    /// <summary>Trains until the epochs, steps or time run out, or <paramref name="cancel"/> fires (the current step finishes first).</summary>
+    public StopReason Run(CancellationToken cancel = default)
+    {
+        _clock.Start();
+        var rateWindow = new Queue<(double Seconds, long Chars)>();
+        rateWindow.Enqueue((Elapsed(), CharactersSeen));
+        var model = Model.Network;
+        StopReason reason;
+        while (true)
+        {
+            if (cancel.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
+            if (_options.MaxSteps > 0 && Step >= _options.MaxSteps) { reason = StopReason.MaxSteps; break; }
+            if (_batches.Cursor.Epoch >= _options.Epochs) { reason = StopReason.Epochs; break; }
+            if (_options.TimeBudget is { } budget && Elapsed() >= budget.TotalSeconds) { reason = StopReason.TimeBudget; break; }
+
+            var cursor = _batches.Next(_inputs, _targets);
+            bool epochEnd = _batches.Cursor.Epoch != cursor.Epoch;
+            double lr = LearningRateSchedule.At(_options, Step, Horizon);
+            _guard.Optimizer.LearningRate = lr;
+            _stateBeforeStep.CopyFrom(_state);
+            Array.Clear(_gradients);
+            float loss = _workspace.Forward(model, _inputs, _targets, _state, training: true, _rng);
+            StepOutcome outcome;
+            if (float.IsFinite(loss))
+            {
+                _workspace.Backward(model, _gradients);
+                outcome = _guard.Step(model.Parameters, _gradients, loss);
+            }
+            else outcome = _guard.Step(model.Parameters, _gradients, loss);
+            if (outcome.Skipped) _state.CopyFrom(_stateBeforeStep); // a poisoned state must not leak into the next batch
+            Step++;
+            CharactersSeen += _inputs.Length;
+            if (!outcome.Skipped)
+            {
+                _intervalLoss += loss; _intervalNorm += outcome.GradientNorm; _intervalCount++;
+            }
+
+            double now = Elapsed();
+            rateWindow.Enqueue((now, CharactersSeen));
+            while (rateWindow.Count > 50) rateWindow.Dequeue();
+            var (t0, c0) = rateWindow.Peek();
+            double rate = now > t0 ? (CharactersSeen - c0) / (now - t0) : 0;
+            StepCompleted?.Invoke(new StepReport(Step, Horizon, cursor.Epoch, CharactersSeen, TimeSpan.FromSeconds(now), rate, loss, lr,
+                outcome.GradientNorm, outcome.Skipped, _lastValidation, Remaining(now, rate)));
+
+            if (_guard.ConsecutiveSkipped >= _options.MaxConsecutiveSkips) { reason = StopReason.NonFinite; break; }
+
+            if (epochEnd) _state.Reset(); // the streams start over from the beginning of the split
+            bool evalDue = _options.EvalInterval > 0 && Step % _options.EvalInterval == 0;
+            if (Step % LogInterval == 0 && !evalDue && !epochEnd) AddMetricRow(cursor.Epoch, lr, double.NaN, now);
+            if (evalDue || epochEnd) EvaluateAndReport(cursor.Epoch, lr, now, epochEnd);
+        }
+        Model.Invalidate();
+        // Close the run with an evaluation at the final step, unless the last one already was there.
+        bool isBest = false;
+        if (Step > 0 && (_metrics.Count == 0 || _metrics[^1].Step != Step))
+        {
+            double val = double.NaN;
+            if (_validation.IsScorable && reason != StopReason.NonFinite)
+            {
+                var score = ScoreValidation();
+                val = score.MeanNats;
+                isBest = UpdateBest(val);
+                Evaluated?.Invoke(new EvaluationReport(Step, _batches.Cursor.Epoch, score, isBest, EpochEnd: false));
+            }
+            AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
+        }
+        SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
+        _elapsedBefore = Elapsed();
+        _clock.Reset();
+        return reason;
+    }
+
+    private double Elapsed() => _elapsedBefore + _clock.Elapsed.TotalSeconds;
+
+    private TimeSpan? Remaining(double now, double rate)
+    {
+        double? bySteps = rate > 0 ? (Horizon - Step) * (double)_inputs.Length / rate : null;
+        double? byTime = _options.TimeBudget is { } b ? Math.Max(0, b.TotalSeconds - now) : null;
+        double? left = bySteps is null ? byTime : byTime is null ? bySteps : Math.Min(bySteps.Value, byTime.Value);
+        return left is null ? null : TimeSpan.FromSeconds(left.Value);
+    }
+
+    private void EvaluateAndReport(int epoch, double lr, double now, bool epochEnd)
+    {
+        bool isBest = false;
+        double val = double.NaN;
+        if (_validation.IsScorable)
+        {
+            var score = ScoreValidation();
+            val = score.MeanNats;
+            isBest = UpdateBest(val);
+            Evaluated?.Invoke(new EvaluationReport(Step, epoch, score, isBest, epochEnd));
+        }
+        AddMetricRow(epoch, lr, val, now);
+        if (epochEnd || _options.SampleAtEval) EmitSamples();
+        SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
+    }
+
+    private bool UpdateBest(double val)
+    {
+        if (!double.IsFinite(val) || !(double.IsNaN(BestValidationLoss) || val < BestValidationLoss)) return false;
+        BestValidationLoss = val;
+        return true;
+    }
+
+    private void AddMetricRow(int epoch, double lr, double validation, double elapsed)
+    {
+        double loss = _intervalCount > 0 ? _intervalLoss / _intervalCount : double.NaN;
+        double norm = _intervalCount > 0 ? _intervalNorm / _intervalCount : double.NaN;
+        _metrics.Add(new MetricRow(Step, epoch, CharactersSeen, elapsed, lr, loss, norm, validation));
+        _intervalLoss = _intervalNorm = 0; _intervalCount = 0;
+        _lastValidation = double.IsNaN(validation) ? _lastValidation : validation;
+    }
+
+    /// <summary>Validation loss over the split (or its first --eval-chars), in B streams of T-step chunks.</summary>
+    public LossSum ScoreValidation()
+    {
+        var ids = _validation.ToArray();
+        if (_options.EvalChars > 0 && ids.Length > _options.EvalChars) ids = ids[.._options.EvalChars];
+        return StreamEvaluator.Score(Model.Network, ids, streams: _options.Batch, chunk: _options.SeqLen);
+    }
+
+    private void EmitSamples()
+    {
+        if (Sampled is null || _options.SampleLength == 0 || _options.SampleTemperatures.Length == 0) return;
+        Model.Invalidate();
+        // A generator of its own, derived from the seed and step: printing samples never changes training.
+        var rng = new Rng(_options.Seed ^ (ulong)Step * 0x9E3779B97F4A7C15UL);
+        const int snippet = 40;
+        int start = _train.Length > snippet ? rng.NextInt(_train.Length - snippet) : 0;
+        var promptIds = new int[Math.Min(snippet, _train.Length)];
+        _train.CopyTo(start, promptIds);
+        string prompt = Model.Vocabulary.Decode(promptIds);
+        foreach (float temperature in _options.SampleTemperatures)
+        {
+            var text = string.Concat(Model.Generate(new GenerationOptions
+            {
+                Prompt = prompt, Length = _options.SampleLength, Seed = rng.NextUInt64(),
+                Sampling = new Sampling.SamplingOptions(temperature),
+            }));
+            Sampled(new SampleReport(Step, temperature, prompt, text));
+        }
+    }
+
+    /// <summary>A snapshot from which <see cref="Trainer"/> continues exactly.</summary>
+    public TrainingCheckpoint CaptureCheckpoint() => new()
+    {
+        Options = _options,
+        Config = Model.Config,
+        Parameters = (float[])Model.Network.Parameters.Clone(),
+        Vocabulary = Model.Vocabulary.ToStrings(),
+        CorpusName = _corpusName,
+        CorpusSha256 = _corpusSha256,
+        OptimizerName = _guard.Optimizer.Name,
+        OptimizerSteps = _guard.Optimizer.StepCount,
+        OptimizerBuffers = _guard.Optimizer.StateBuffers.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone()),
+        RngState = _rng.GetState(),
+        Epoch = _batches.Cursor.Epoch,
+        BatchIndex = _batches.Cursor.Batch,
+        StateH = (float[])_state.H.Clone(),
+        StateC = (float[])_state.C.Clone(),
+        Step = Step,
+        CharactersSeen = CharactersSeen,
+        SkippedSteps = _guard.SkippedSteps,
+        ConsecutiveSkipped = _guard.ConsecutiveSkipped,
+        BestValidationLoss = BestValidationLoss,
+        ElapsedSeconds = Elapsed(),
+        Metrics = _metrics.ToArray(),
+    };
+
+    private void Restore(TrainingCheckpoint cp)
+    {
+        if (cp.CorpusSha256 != _corpusSha256)
+            throw new InvalidOperationException($"The checkpoint was trained on '{cp.CorpusName}' (sha256 {cp.CorpusSha256[..12]}…) but this corpus is '{_corpusName}' (sha256 {_corpusSha256[..12]}…). Resume with the original corpus, or start a new run in another --out folder.");
+        if (!cp.Vocabulary.SequenceEqual(Model.Vocabulary.ToStrings()))
+            throw new InvalidOperationException("The checkpoint's vocabulary differs from this corpus's. Resume with the original corpus and options.");
+        if (cp.Config != Model.Config)
+            throw new InvalidOperationException($"The checkpoint's model ({Describe(cp.Config)}) differs from the requested one ({Describe(Model.Config)}). Resume without model options, or start a new run.");
+        if (cp.OptimizerName != _guard.Optimizer.Name)
+            throw new InvalidOperationException($"The checkpoint used the {cp.OptimizerName} optimizer, not {_guard.Optimizer.Name}.");
+        cp.Parameters.CopyTo(Model.Network.Parameters, 0);
+        Model.Invalidate();
+        foreach (var (name, buffer) in _guard.Optimizer.StateBuffers)
+        {
+            if (!cp.OptimizerBuffers.TryGetValue(name, out var saved) || saved.Length != buffer.Length)
+                throw new InvalidOperationException($"The checkpoint lacks optimizer state '{name}'.");
+            saved.CopyTo(buffer, 0);
+        }
+        _guard.Optimizer.RestoreStepCount(cp.OptimizerSteps);
+        _rng.SetState(cp.RngState);
+        _batches.Cursor = new BatchCursor(cp.Epoch, cp.BatchIndex);
+        cp.StateH.CopyTo(_state.H, 0);
+        cp.StateC.CopyTo(_state.C, 0);
+        Step = cp.Step;
+        CharactersSeen = cp.CharactersSeen;
+        _guard.SkippedSteps = cp.SkippedSteps;
+        _guard.ConsecutiveSkipped = cp.ConsecutiveSkipped;
+        BestValidationLoss = cp.BestValidationLoss;
+        _elapsedBefore = cp.ElapsedSeconds;
+        _metrics.AddRange(cp.Metrics);
+        _lastValidation = _metrics.LastOrDefault(m => !double.IsNaN(m.ValidationLoss))?.ValidationLoss ?? double.NaN;
+    }
+
+    private static string Describe(ModelConfig c) => $"{c.Layers}×{c.HiddenSize}, embedding {(c.OneHot ? "one-hot" : c.EmbeddingSize)}, dropout {c.Dropout}";
+}

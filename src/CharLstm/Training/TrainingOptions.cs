@@ -1,0 +1,177 @@
+using CharLstm.Model;
+
+namespace CharLstm.Training;
+
+/// <summary>Learning-rate schedules.</summary>
+public enum ScheduleKind
+{
+    /// <summary>The same rate throughout.</summary>
+    Constant,
+    /// <summary>Multiply by <see cref="TrainingOptions.DecayFactor"/> every <see cref="TrainingOptions.DecayEvery"/> steps (char-rnn style).</summary>
+    Step,
+    /// <summary>Linear warm-up over <see cref="TrainingOptions.WarmupSteps"/>, then cosine down to <see cref="TrainingOptions.MinLearningRateFraction"/> of the peak at the horizon (nanoGPT style).</summary>
+    Cosine,
+}
+
+/// <summary>
+/// Everything that decides a training run, with the defaults a user sees in <c>--help</c>. A preset
+/// (<see cref="Presets"/>) overrides only what differs; explicit options override the preset.
+/// </summary>
+public sealed record TrainingOptions
+{
+    // ---- model ----
+    /// <summary>Stacked LSTM layers.</summary>
+    public int Layers { get; init; } = 2;
+    /// <summary>Units per layer.</summary>
+    public int HiddenSize { get; init; } = 256;
+    /// <summary>Embedding width; 0 = one-hot input.</summary>
+    public int EmbeddingSize { get; init; } = 64;
+    /// <summary>Inverted-dropout probability on every layer's output while training.</summary>
+    public float Dropout { get; init; } = 0.1f;
+    /// <summary>Start the forget gate open (bias 1).</summary>
+    public bool ForgetBiasOne { get; init; } = true;
+
+    // ---- data ----
+    /// <summary>Parallel streams per batch.</summary>
+    public int Batch { get; init; } = 64;
+    /// <summary>Truncated backprop-through-time length.</summary>
+    public int SeqLen { get; init; } = 100;
+    /// <summary>Last fraction of the corpus kept for validation (0 allowed).</summary>
+    public double ValFraction { get; init; } = 0.1;
+
+    // ---- optimisation ----
+    /// <summary><c>adam</c>, <c>rmsprop</c> or <c>sgd</c>.</summary>
+    public string Optimizer { get; init; } = "adam";
+    /// <summary>Peak learning rate.</summary>
+    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Momentum for SGD.</summary>
+    public double Momentum { get; init; } = 0.9;
+    /// <summary>L2 weight decay (PyTorch's <c>weight_decay</c>).</summary>
+    public double WeightDecay { get; init; }
+    /// <summary>Learning-rate schedule.</summary>
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+    /// <summary>Warm-up steps for the cosine schedule.</summary>
+    public int WarmupSteps { get; init; } = 100;
+    /// <summary>Cosine floor as a fraction of the peak rate.</summary>
+    public double MinLearningRateFraction { get; init; } = 0.1;
+    /// <summary>Step decay factor.</summary>
+    public double DecayFactor { get; init; } = 0.97;
+    /// <summary>Steps between step decays.</summary>
+    public int DecayEvery { get; init; } = 1000;
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    public double Clip { get; init; } = 5;
+    /// <summary>Stop after this many skipped (non-finite) steps in a row.</summary>
+    public int MaxConsecutiveSkips { get; init; } = 10;
+
+    // ---- length of the run ----
+    /// <summary>Passes over the training split.</summary>
+    public int Epochs { get; init; } = 50;
+    /// <summary>Stop after this many steps (0: no limit).</summary>
+    public long MaxSteps { get; init; }
+    /// <summary>Stop after this much wall time (null: no limit). Counted across resumes.</summary>
+    public TimeSpan? TimeBudget { get; init; }
+
+    // ---- evaluation and samples ----
+    /// <summary>Steps between validation passes (0: only at epoch ends).</summary>
+    public int EvalInterval { get; init; } = 250;
+    /// <summary>Most validation characters scored per evaluation (0: all).</summary>
+    public int EvalChars { get; init; }
+    /// <summary>Temperatures of the samples printed after each epoch.</summary>
+    public float[] SampleTemperatures { get; init; } = [0.2f, 0.5f, 1.0f, 1.2f];
+    /// <summary>Characters per printed sample.</summary>
+    public int SampleLength { get; init; } = 200;
+    /// <summary>Also print samples at every evaluation, not only at epoch ends.</summary>
+    public bool SampleAtEval { get; init; }
+
+    // ---- reproducibility ----
+    /// <summary>Seed for initialisation, dropout, samples.</summary>
+    public ulong Seed { get; init; } = 1337;
+    /// <summary>Worker threads for the engine.</summary>
+    public int Threads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>The model shape these options describe for a vocabulary of <paramref name="vocabSize"/>.</summary>
+    public ModelConfig ModelConfig(int vocabSize) => new(vocabSize, EmbeddingSize, HiddenSize, Layers, Dropout);
+
+    /// <summary>Throws <see cref="ArgumentException"/> whose message names the option (as on the command line) and the accepted range.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
+        Require(Layers is >= 1 and <= Model.ModelConfig.MaxLayers, $"--layers must be 1 to {Model.ModelConfig.MaxLayers}, got {Layers}.");
+        Require(HiddenSize is >= 1 and <= 16384, $"--hidden must be 1 to 16384, got {HiddenSize}.");
+        Require(EmbeddingSize is >= 0 and <= 65536, $"--embedding must be 0 (one-hot) to 65536, got {EmbeddingSize}.");
+        Require(Dropout is >= 0f and < 1f, $"--dropout must be in [0, 1), got {Dropout}.");
+        Require(Batch is >= 1 and <= 65536, $"--batch must be 1 to 65536, got {Batch}.");
+        Require(SeqLen is >= 1 and <= 65536, $"--seq-len must be 1 to 65536, got {SeqLen}.");
+        Require(ValFraction is >= 0 and < 1, $"--val-fraction must be in [0, 1), got {ValFraction}.");
+        Require(Optimizer is "adam" or "rmsprop" or "sgd", $"--optimizer must be adam, rmsprop or sgd, got '{Optimizer}'.");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be a positive number, got {LearningRate}.");
+        Require(Momentum is >= 0 and < 1, $"--momentum must be in [0, 1), got {Momentum}.");
+        Require(WeightDecay >= 0, $"--weight-decay must be 0 or more, got {WeightDecay}.");
+        Require(WarmupSteps >= 0, $"--warmup must be 0 or more, got {WarmupSteps}.");
+        Require(MinLearningRateFraction is >= 0 and <= 1, $"--min-lr-fraction must be in [0, 1], got {MinLearningRateFraction}.");
+        Require(DecayFactor is > 0 and <= 1, $"--lr-decay must be in (0, 1], got {DecayFactor}.");
+        Require(DecayEvery >= 1, $"--lr-decay-every must be at least 1, got {DecayEvery}.");
+        Require(Clip >= 0, $"--clip must be 0 (off) or more, got {Clip}.");
+        Require(MaxConsecutiveSkips >= 1, $"--max-skips must be at least 1, got {MaxConsecutiveSkips}.");
+        Require(Epochs >= 1, $"--epochs must be at least 1, got {Epochs}.");
+        Require(MaxSteps >= 0, $"--max-steps must be 0 (no limit) or more, got {MaxSteps}.");
+        Require(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"--time must be positive, got {TimeBudget}.");
+        Require(EvalInterval >= 0, $"--eval-interval must be 0 or more, got {EvalInterval}.");
+        Require(EvalChars >= 0, $"--eval-chars must be 0 (all) or more, got {EvalChars}.");
+        Require(SampleLength >= 0, $"--sample-length must be 0 or more, got {SampleLength}.");
+        Require(SampleTemperatures.All(t => t >= 0 && float.IsFinite(t)), "--sample-temperatures must be numbers of 0 or more.");
+        Require(Threads is >= 1 and <= 256, $"--threads must be 1 to 256, got {Threads}.");
+    }
+}
+
+/// <summary>Named starting points; each changes only what differs from <see cref="TrainingOptions"/>' defaults.</summary>
+public static class Presets
+{
+    /// <summary>Preset names, for help text and error messages.</summary>
+    public static readonly string[] Names = ["default", "keras-lab", "char-rnn"];
+
+    /// <summary>The options of preset <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No such preset.</exception>
+    public static TrainingOptions Get(string name) => name switch
+    {
+        // The project's own default: 2×256 LSTM over a 64-wide embedding, Adam with cosine decay.
+        "default" => new TrainingOptions(),
+        // The Keras text-generation lab: one-hot input, one LSTM of 128, sequences of 40, RMSprop 0.01,
+        // batch 128. (Keras scores only the last position of each window; we score every position.)
+        "keras-lab" => new TrainingOptions
+        {
+            Layers = 1, HiddenSize = 128, EmbeddingSize = 0, Dropout = 0, ForgetBiasOne = false,
+            Batch = 128, SeqLen = 40, Optimizer = "rmsprop", LearningRate = 0.01, Schedule = ScheduleKind.Constant, Clip = 0,
+        },
+        // Karpathy's char-rnn defaults: 2×128, one-hot, seq 50, batch 50, Adam 2e-3, clip 5,
+        // learning rate × 0.97 per epoch after the tenth (approximated here by steps).
+        "char-rnn" => new TrainingOptions
+        {
+            Layers = 2, HiddenSize = 128, EmbeddingSize = 0, Dropout = 0, ForgetBiasOne = false,
+            Batch = 50, SeqLen = 50, Optimizer = "adam", LearningRate = 2e-3, Schedule = ScheduleKind.Constant, Clip = 5,
+        },
+        _ => throw new ArgumentException($"unknown preset '{name}'; choose one of: {string.Join(", ", Names)}."),
+    };
+}
+
+/// <summary>The learning rate at a given step.</summary>
+public static class LearningRateSchedule
+{
+    /// <summary>Rate for 0-based <paramref name="step"/> of a run planned for <paramref name="horizon"/> steps.</summary>
+    public static double At(TrainingOptions o, long step, long horizon)
+    {
+        switch (o.Schedule)
+        {
+            case ScheduleKind.Step:
+                return o.LearningRate * Math.Pow(o.DecayFactor, step / o.DecayEvery);
+            case ScheduleKind.Cosine:
+                if (step < o.WarmupSteps) return o.LearningRate * (step + 1) / o.WarmupSteps;
+                double min = o.LearningRate * o.MinLearningRateFraction;
+                if (horizon <= o.WarmupSteps) return o.LearningRate;
+                double progress = Math.Min(1.0, (double)(step - o.WarmupSteps) / (horizon - o.WarmupSteps));
+                return min + 0.5 * (o.LearningRate - min) * (1 + Math.Cos(Math.PI * progress));
+            default:
+                return o.LearningRate;
+        }
+    }
+}
