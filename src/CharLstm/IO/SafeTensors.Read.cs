@@ -122,7 +122,7 @@ public static partial class SafeTensors
             if (bad >= 0)
             {
                 throw Fail(source, ModelFormatError.NonFiniteValue,
-                    $"tensor '{entry.Name}' element {bad} (index [{string.Join(", ", Unravel(bad, entry.Shape))}], file byte {position + (long)bad * Float32Size}) is {data[bad]}",
+                    $"tensor '{entry.Name}' element {bad} (index [{string.Join(", ", Unravel(bad, entry.Shape))}], file byte {position + (long)bad * Float32Size:N0}) is {NonFiniteName(data[bad])}",
                     "The model probably diverged before it was saved; use an earlier checkpoint or retrain with a lower learning rate.");
             }
 

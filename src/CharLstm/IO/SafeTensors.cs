@@ -92,7 +92,7 @@ public static partial class SafeTensors
             if (bad >= 0)
             {
                 throw new ArgumentException(
-                    $"Tensor '{name}' element {bad} is {tensor.Data[bad]}; a model file must hold only finite values (the model has probably diverged).",
+                    $"Tensor '{name}' element {bad} is {NonFiniteName(tensor.Data[bad])}; a model file must hold only finite values (the model has probably diverged).",
                     nameof(tensors));
             }
         }
@@ -201,6 +201,9 @@ public static partial class SafeTensors
 
         return -1;
     }
+
+    private static string NonFiniteName(float value) =>
+        float.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
 
     private static void RequireValidUtf16(string text, string parameterName, string what)
     {
