@@ -1,0 +1,217 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace CharLstm.IO;
+
+public static partial class SafeTensors
+{
+    /// <summary>
+    /// Reads and validates a safetensors file of <paramref name="length"/> bytes from <paramref name="source"/>.
+    /// Every length and offset in the file is checked against <paramref name="length"/> and
+    /// <paramref name="limits"/> before anything is allocated for it.
+    /// </summary>
+    /// <param name="source">The stream, positioned at the file's first byte. Exactly <paramref name="length"/> bytes are read.</param>
+    /// <param name="length">The file's length in bytes. Tensor buffers are sized from it, so for a stream that cannot
+    /// seek it must be the true length, not a number taken from an untrusted source.</param>
+    /// <param name="limits">Bounds on the header size and tensor count; <see cref="SafeTensorsLimits.Default"/> when null.</param>
+    /// <returns>The metadata and tensors.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="source"/> cannot be read.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative, or more than a seekable stream holds.</exception>
+    /// <exception cref="ModelFormatException">The file is not a valid safetensors file of finite F32 tensors, or reading it failed;
+    /// <see cref="ModelFormatException.Error"/> says why.</exception>
+    public static SafeTensorsFile Read(Stream source, long length, SafeTensorsLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (!source.CanRead)
+        {
+            throw new ArgumentException("The stream cannot be read.", nameof(source));
+        }
+
+        if (source.CanSeek && length > source.Length - source.Position)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(length), length, $"The stream holds only {source.Length - source.Position} bytes after its position.");
+        }
+
+        return ReadCore(source, length, limits ?? SafeTensorsLimits.Default, "safetensors stream");
+    }
+
+    /// <summary>Reads and validates the safetensors file at <paramref name="path"/>; see <see cref="Read"/>.</summary>
+    /// <param name="path">The file's path.</param>
+    /// <param name="limits">Bounds on the header size and tensor count; <see cref="SafeTensorsLimits.Default"/> when null.</param>
+    /// <returns>The metadata and tensors.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="ModelFormatException">The file cannot be opened or read (<see cref="ModelFormatError.Io"/>), or is not
+    /// a valid safetensors file of finite F32 tensors; <see cref="ModelFormatException.Error"/> says why.</exception>
+    public static SafeTensorsFile ReadFile(string path, SafeTensorsLimits? limits = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string source = $"Model file '{path}'";
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new ModelFormatException(
+                ModelFormatError.Io,
+                $"{source}: cannot be opened ({e.Message}). Check the path and that you may read the file.",
+                e);
+        }
+
+        using (stream)
+        {
+            return ReadCore(stream, stream.Length, limits ?? SafeTensorsLimits.Default, source);
+        }
+    }
+
+    private static SafeTensorsFile ReadCore(Stream stream, long length, SafeTensorsLimits limits, string source)
+    {
+        if (length == 0)
+        {
+            throw Fail(source, ModelFormatError.Empty, "the file is empty (0 bytes)",
+                "It was probably created but never written, e.g. by a crash while saving; delete it and use another checkpoint.");
+        }
+
+        if (length < PrefixSize)
+        {
+            throw Fail(source, ModelFormatError.TooShort,
+                $"the file is {length} bytes long, shorter than the 8-byte header length that starts every safetensors file");
+        }
+
+        Span<byte> prefix = stackalloc byte[PrefixSize];
+        ReadExactly(stream, prefix, 0, length, source);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > (ulong)limits.MaxHeaderBytes)
+        {
+            throw Fail(source, ModelFormatError.HeaderTooLarge,
+                $"the header length at byte 0 is {headerLength:N0} bytes, more than the limit of {limits.MaxHeaderBytes:N0}",
+                "If the file is damaged, restore it from a backup; if you trust it, raise SafeTensorsLimits.MaxHeaderBytes.");
+        }
+
+        long dataLength = length - PrefixSize - (long)headerLength;
+        if (dataLength < 0)
+        {
+            throw Fail(source, ModelFormatError.HeaderPastEnd,
+                $"the header length at byte 0 is {headerLength:N0} bytes, but only {length - PrefixSize:N0} bytes follow it (the file is {length:N0} bytes)");
+        }
+
+        byte[] header = new byte[(int)headerLength];
+        ReadExactly(stream, header, PrefixSize, length, source);
+        (Dictionary<string, string> metadata, List<HeaderTensor> entries) = HeaderParser.Parse(header, limits, source);
+        long dataStart = PrefixSize + (long)headerLength;
+        CheckLayout(entries, dataLength, dataStart, source);
+
+        var tensors = new List<TensorEntry>(entries.Count);
+        foreach (HeaderTensor entry in entries)
+        {
+            // Safe to allocate: CheckLayout proved the byte range lies inside the file's length.
+            float[] data = new float[entry.Count];
+            long position = dataStart + entry.Begin;
+            ReadExactly(stream, MemoryMarshal.AsBytes(data.AsSpan()), position, length, source);
+            if (!BitConverter.IsLittleEndian)
+            {
+                Span<int> bits = MemoryMarshal.Cast<float, int>(data.AsSpan());
+                BinaryPrimitives.ReverseEndianness(bits, bits);
+            }
+
+            int bad = IndexOfNonFinite(data);
+            if (bad >= 0)
+            {
+                throw Fail(source, ModelFormatError.NonFiniteValue,
+                    $"tensor '{entry.Name}' element {bad} (index [{string.Join(", ", Unravel(bad, entry.Shape))}], file byte {position + (long)bad * Float32Size:N0}) is {NonFiniteName(data[bad])}",
+                    "The model probably diverged before it was saved; use an earlier checkpoint or retrain with a lower learning rate.");
+            }
+
+            tensors.Add(new TensorEntry(entry.Name, entry.Shape, data));
+        }
+
+        return new SafeTensorsFile(metadata, tensors, source);
+    }
+
+    /// <summary>Checks that the tensors tile the data section exactly: from 0, no gaps, no overlaps, nothing after.</summary>
+    private static void CheckLayout(List<HeaderTensor> entries, long dataLength, long dataStart, string source)
+    {
+        // Sort by range, then header order, so equal empty ranges keep a deterministic order.
+        entries.Sort((a, b) =>
+            a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin)
+            : a.End != b.End ? a.End.CompareTo(b.End)
+            : a.HeaderIndex.CompareTo(b.HeaderIndex));
+
+        long cursor = 0;
+        string? previous = null;
+        foreach (HeaderTensor entry in entries)
+        {
+            string range = $"data_offsets [{entry.Begin}, {entry.End}]";
+            if (entry.End > dataLength)
+            {
+                throw Fail(source, ModelFormatError.OffsetsPastEnd,
+                    $"tensor '{entry.Name}' has {range}, past the end of the data section, which holds {dataLength:N0} bytes (file bytes {dataStart:N0} to {dataStart + dataLength:N0})");
+            }
+
+            if (entry.Begin < cursor)
+            {
+                throw Fail(source, ModelFormatError.OffsetsOverlap,
+                    $"tensor '{entry.Name}' has {range}, which overlaps tensor '{previous}' ending at data offset {cursor}");
+            }
+
+            if (entry.Begin > cursor)
+            {
+                string what = previous is null
+                    ? $"the first tensor, '{entry.Name}', has {range}: it must begin at 0, and the {entry.Begin:N0} bytes before it belong to no tensor"
+                    : $"the {entry.Begin - cursor:N0} bytes between tensor '{previous}' (ends at data offset {cursor}) and tensor '{entry.Name}' ({range}) belong to no tensor";
+                throw Fail(source, ModelFormatError.OffsetsGap, what);
+            }
+
+            cursor = entry.End;
+            previous = entry.Name;
+        }
+
+        if (cursor < dataLength)
+        {
+            throw Fail(source, ModelFormatError.TrailingBytes,
+                $"{dataLength - cursor:N0} bytes follow the last tensor's data (from file byte {dataStart + cursor:N0}); the tensors cover {cursor:N0} of the {dataLength:N0} data bytes");
+        }
+    }
+
+    private static void ReadExactly(Stream stream, Span<byte> buffer, long position, long length, string source)
+    {
+        try
+        {
+            stream.ReadExactly(buffer);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new ModelFormatException(
+                ModelFormatError.Io,
+                $"{source}: the stream ended while reading bytes {position:N0} to {position + buffer.Length:N0}, before the {length:N0} bytes it was said to hold. "
+                + "The file may have been truncated or changed while it was read; try again, or restore it from a backup.",
+                e);
+        }
+        catch (IOException e)
+        {
+            throw new ModelFormatException(
+                ModelFormatError.Io,
+                $"{source}: reading bytes {position:N0} to {position + buffer.Length:N0} failed ({e.Message}). Check the disk or network share and try again.",
+                e);
+        }
+    }
+
+    private static long[] Unravel(long flatIndex, int[] shape)
+    {
+        long[] index = new long[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            index[d] = flatIndex % shape[d];
+            flatIndex /= shape[d];
+        }
+
+        return index;
+    }
+
+    private static ModelFormatException Fail(string source, ModelFormatError error, string what, string advice = FormatFailure.DamagedAdvice) =>
+        FormatFailure.Create(source, error, what, advice);
+}
