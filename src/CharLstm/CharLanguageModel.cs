@@ -56,6 +56,13 @@ public sealed class CharLanguageModel
         Summary = summary;
     }
 
+    /// <summary>Loads and validates a model file (see <see cref="IO.ModelFile"/>).</summary>
+    /// <exception cref="IO.ModelFormatException">The file is malformed; the message says what and where.</exception>
+    public static CharLanguageModel Load(string path) => IO.ModelFile.Load(path);
+
+    /// <summary>Writes the model file atomically: a crash mid-write leaves the previous file intact.</summary>
+    public void Save(string path) => IO.ModelFile.Save(this, path);
+
     /// <summary>The LSTM and its parameters.</summary>
     public LstmModel Network { get; }
     /// <summary>The characters the model knows, sorted.</summary>

@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using CharLstm.Data;
+using CharLstm.Model;
+
+namespace CharLstm.IO;
+
+/// <summary>
+/// The model file: safetensors with PyTorch state_dict names (so <c>load_state_dict</c> accepts it),
+/// and <c>__metadata__</c> holding the format name and version, the hyperparameters, the vocabulary
+/// (a JSON array of one-character strings) and a training summary. Loading checks every field against
+/// every other before anything is trusted.
+/// </summary>
+public static class ModelFile
+{
+    /// <summary>Value of the <c>format</c> metadata key.</summary>
+    public const string FormatName = "charlstm.model";
+    /// <summary>Newest format version this build reads and the one it writes.</summary>
+    public const int FormatVersion = 1;
+
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically (a crash leaves the old file).</summary>
+    public static void Save(CharLanguageModel model, string path)
+    {
+        var metadata = ConfigMetadata(model.Config, model.Vocabulary.ToStrings(), FormatName);
+        if (model.Summary is { } s)
+        {
+            metadata["charlstm.training"] = JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["corpus_name"] = s.CorpusName,
+                ["corpus_sha256"] = s.CorpusSha256,
+                ["characters_seen"] = s.CharactersSeen,
+                ["steps"] = s.Steps,
+                ["best_val_loss"] = double.IsFinite(s.BestValidationLoss) ? s.BestValidationLoss : null,
+                ["date"] = s.Date.ToString("O", CultureInfo.InvariantCulture),
+                ["tool_version"] = s.ToolVersion,
+            }, Json);
+        }
+        var tensors = model.Network.Layout.Tensors
+            .Select(t => new TensorEntry(t.Name, t.Shape, model.Network.Parameters.AsSpan(t.Offset, t.Length).ToArray()))
+            .ToList();
+        AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, metadata));
+    }
+
+    /// <summary>Reads and validates a model file.</summary>
+    /// <exception cref="ModelFormatException">Anything about the file is wrong; the message says what and where.</exception>
+    public static CharLanguageModel Load(string path)
+    {
+        var file = SafeTensors.ReadFile(path);
+        string where = $"'{path}'";
+        RequireFormat(file.Metadata, FormatName, where);
+        var (config, vocabulary) = ReadConfig(file.Metadata, where);
+        var network = new LstmModel(config);
+        ReadTensors(file, network.Layout, network.Parameters, prefix: "", where, exact: true);
+        return new CharLanguageModel(network, vocabulary, ReadSummary(file.Metadata, where));
+    }
+
+    internal static Dictionary<string, string> ConfigMetadata(ModelConfig c, string[] vocabulary, string format) => new()
+    {
+        ["format"] = format,
+        ["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
+        ["charlstm.vocab_size"] = c.VocabSize.ToString(CultureInfo.InvariantCulture),
+        ["charlstm.embedding_size"] = c.EmbeddingSize.ToString(CultureInfo.InvariantCulture),
+        ["charlstm.hidden_size"] = c.HiddenSize.ToString(CultureInfo.InvariantCulture),
+        ["charlstm.layers"] = c.Layers.ToString(CultureInfo.InvariantCulture),
+        ["charlstm.dropout"] = c.Dropout.ToString("R", CultureInfo.InvariantCulture),
+        ["charlstm.gate_order"] = "ifgo",
+        ["charlstm.vocabulary"] = JsonSerializer.Serialize(vocabulary, Json),
+    };
+
+    internal static void RequireFormat(IReadOnlyDictionary<string, string> meta, string format, string where)
+    {
+        if (!meta.TryGetValue("format", out string? name))
+            throw new ModelFormatException(ModelFormatError.UnknownFormat, $"{where} is a safetensors file but not a CharLstm file (its metadata has no 'format' entry). Train a model with 'charlstm train', or convert your weights with tools/torch_interop.py.");
+        if (name != format)
+            throw new ModelFormatException(ModelFormatError.UnknownFormat, $"{where} has format '{name}', expected '{format}'." + (name == CheckpointFile.FormatName ? " This is a training checkpoint; pass the model file (best.safetensors or last.safetensors) instead." : ""));
+        if (!meta.TryGetValue("format_version", out string? v) || !int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
+            throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where} has a missing or malformed 'format_version' (expected a positive integer).");
+        if (version > FormatVersion)
+            throw new ModelFormatException(ModelFormatError.NewerVersion, $"{where} is format version {version}, newer than this charlstm reads ({FormatVersion}). Update charlstm to load it.");
+    }
+
+    internal static (ModelConfig Config, Vocabulary Vocabulary) ReadConfig(IReadOnlyDictionary<string, string> meta, string where)
+    {
+        int Int(string key, int min, int max)
+        {
+            if (!meta.TryGetValue(key, out string? s) || !int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
+                throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: metadata '{key}' is missing or not an integer.");
+            if (value < min || value > max)
+                throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: metadata '{key}' is {value}, outside {min}..{max}.");
+            return value;
+        }
+        int vocabSize = Int("charlstm.vocab_size", 1, 1 << 21);
+        int embedding = Int("charlstm.embedding_size", 0, 65536);
+        int hidden = Int("charlstm.hidden_size", 1, 16384);
+        int layers = Int("charlstm.layers", 1, ModelConfig.MaxLayers);
+        float dropout = 0;
+        if (meta.TryGetValue("charlstm.dropout", out string? d) && (!float.TryParse(d, NumberStyles.Float, CultureInfo.InvariantCulture, out dropout) || !(dropout >= 0 && dropout < 1)))
+            throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: metadata 'charlstm.dropout' is '{d}', not a number in [0, 1).");
+        if (meta.TryGetValue("charlstm.gate_order", out string? order) && order != "ifgo")
+            throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: gate order '{order}' is not PyTorch's 'ifgo'.");
+
+        if (!meta.TryGetValue("charlstm.vocabulary", out string? vocabJson))
+            throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where} has no vocabulary ('charlstm.vocabulary' metadata).");
+        string[]? entries;
+        try { entries = JsonSerializer.Deserialize<string[]>(vocabJson, Json); }
+        catch (JsonException e) { throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: the vocabulary is not a JSON array of strings ({e.Message}).", e); }
+        if (entries is null || entries.Any(e => e is null))
+            throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: the vocabulary is not a JSON array of strings.");
+        if (entries.Length != vocabSize)
+            throw new ModelFormatException(ModelFormatError.VocabularyMismatch, $"{where}: the vocabulary has {entries.Length} entries but 'charlstm.vocab_size' says {vocabSize}.");
+        Vocabulary vocabulary;
+        try { vocabulary = Vocabulary.FromStrings(entries); }
+        catch (Exception e) when (e is ArgumentException or CorpusException or FormatException)
+        { throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: bad vocabulary: {e.Message}", e); }
+        return (new ModelConfig(vocabSize, embedding, hidden, layers, dropout), vocabulary);
+    }
+
+    /// <summary>Copies the layout's tensors (named prefix + state_dict name) into <paramref name="destination"/>, checking names and shapes.</summary>
+    internal static void ReadTensors(SafeTensorsFile file, ParameterLayout layout, float[] destination, string prefix, string where, bool exact)
+    {
+        var c = layout;
+        foreach (var t in layout.Tensors)
+        {
+            string name = prefix + t.Name;
+            if (!file.Tensors.Any(e => e.Name == name))
+                throw new ModelFormatException(ModelFormatError.MissingTensor, $"{where} lacks tensor '{name}' that its hyperparameters require.");
+            var entry = file.Get(name);
+            if (!entry.Shape.SequenceEqual(t.Shape))
+            {
+                bool vocabAxis = t.Name is "embedding.weight" or "head.weight" or "head.bias";
+                throw new ModelFormatException(vocabAxis && entry.Shape.Length == t.Shape.Length && entry.Shape.Skip(1).SequenceEqual(t.Shape.Skip(1)) ? ModelFormatError.VocabularyMismatch : ModelFormatError.ShapeMismatch,
+                    $"{where}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}] but the hyperparameters and vocabulary require [{string.Join(", ", t.Shape)}].");
+            }
+            entry.Data.CopyTo(destination, t.Offset);
+        }
+        if (exact)
+        {
+            var expected = layout.Tensors.Select(t => prefix + t.Name).ToHashSet(StringComparer.Ordinal);
+            var extra = file.Tensors.Where(e => !expected.Contains(e.Name)).Select(e => e.Name).ToList();
+            if (extra.Count > 0)
+                throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) this model does not use: {string.Join(", ", extra.Take(10).Select(n => $"'{n}'"))}.");
+        }
+    }
+
+    private static TrainingSummary? ReadSummary(IReadOnlyDictionary<string, string> meta, string where)
+    {
+        if (!meta.TryGetValue("charlstm.training", out string? json)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var r = doc.RootElement;
+            string Str(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+            long Long(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long x) ? x : 0;
+            double best = r.TryGetProperty("best_val_loss", out var b) && b.ValueKind == JsonValueKind.Number ? b.GetDouble() : double.NaN;
+            DateTimeOffset.TryParse(Str("date"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var date);
+            return new TrainingSummary(Str("corpus_name"), Str("corpus_sha256"), Long("characters_seen"), Long("steps"), best, date, Str("tool_version"));
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: 'charlstm.training' is not a JSON object ({e.Message}).", e);
+        }
+    }
+}
