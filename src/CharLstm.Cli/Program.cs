@@ -1,10 +1,36 @@
+using System.CommandLine;
+using CharLstm.Cli.Commands.Common;
+using CharLstm.Cli.Commands.Eval;
+using CharLstm.Cli.Commands.Generate;
+using CharLstm.Cli.Commands.Inspect;
+using CharLstm.Cli.Commands.Train;
+
 namespace CharLstm.Cli;
 
+/// <summary>The verbs of <c>charlstm</c>; each lives in its own folder under Commands/.</summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    public static RootCommand BuildRoot()
     {
-        Console.Error.WriteLine("charlstm: verbs are not wired yet.");
-        return 2;
+        var root = new RootCommand("charlstm: train a character-level LSTM on any text, then generate from it.");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        return root;
+    }
+
+    public static int Main(string[] args)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Bad command lines get exit code 2 and a pointer to the help, never a stack trace.
+            string verb = parse.CommandResult.Command.Name;
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"charlstm: error: {error.Message}");
+            Console.Error.WriteLine($"Run '{(verb == "charlstm" || parse.CommandResult.Command is RootCommand ? "charlstm" : "charlstm " + verb)} --help' for usage and examples.");
+            return ExitCodes.BadUsage;
+        }
+        return parse.Invoke();
     }
 }

@@ -133,7 +133,7 @@ public sealed class Trainer
     /// <summary>Metrics rows so far.</summary>
     public IReadOnlyList<MetricRow> Metrics => _metrics;
     /// <summary>Steps between metrics rows.</summary>
-    public int LogInterval { get; init; } = 50;
+    public int LogInterval { get; init; } = 10;
 
     /// <summary>After every step.</summary>
     public event Action<StepReport>? StepCompleted;

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Text.Json;
+using CharLstm.Cli.Commands.Common;
+using CharLstm.Data;
+
+namespace CharLstm.Cli.Commands.Inspect;
+
+/// <summary><c>charlstm inspect</c>: what a model file holds.</summary>
+internal static class InspectCommand
+{
+    public static Command Create()
+    {
+        var path = new Argument<string>("model") { Description = "Model file, or a training output folder." };
+        var json = new Option<bool>("--json") { Description = "Print as JSON." };
+        var command = new Command("inspect", """
+            Show a model's configuration, vocabulary, parameter count and training summary.
+
+            Examples:
+              charlstm inspect runs/tinyshakespeare
+              charlstm inspect model.safetensors --json
+            """);
+        command.Arguments.Add(path);
+        command.Options.Add(json);
+        command.SetAction(r => Guarded.Run("inspect", () =>
+        {
+            string file = ModelLocator.Resolve(r.GetValue(path)!);
+            var lm = CharLanguageModel.Load(file);
+            var c = lm.Config;
+            var s = lm.Summary;
+            var vocab = lm.Vocabulary.ToStrings();
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["file"] = file,
+                    ["vocab_size"] = c.VocabSize, ["embedding_size"] = c.EmbeddingSize, ["one_hot"] = c.OneHot,
+                    ["hidden_size"] = c.HiddenSize, ["layers"] = c.Layers, ["dropout"] = c.Dropout,
+                    ["parameters"] = lm.Network.Parameters.Length,
+                    ["tensors"] = lm.Network.Layout.Tensors.Select(t => new { name = t.Name, shape = t.Shape }).ToArray(),
+                    ["vocabulary"] = vocab,
+                    ["training"] = s is null ? null : new Dictionary<string, object?>
+                    {
+                        ["corpus_name"] = s.CorpusName, ["corpus_sha256"] = s.CorpusSha256, ["characters_seen"] = s.CharactersSeen,
+                        ["steps"] = s.Steps, ["best_val_loss"] = double.IsFinite(s.BestValidationLoss) ? s.BestValidationLoss : null,
+                        ["date"] = s.Date, ["tool_version"] = s.ToolVersion,
+                    },
+                }, new JsonSerializerOptions { WriteIndented = true }));
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"file:        {file}");
+            Console.WriteLine($"model:       {c.Layers} LSTM layer(s) × {c.HiddenSize} units, input {(c.OneHot ? "one-hot" : $"embedding {c.EmbeddingSize}")}, dropout {c.Dropout}");
+            Console.WriteLine($"parameters:  {lm.Network.Parameters.Length:N0}");
+            foreach (var t in lm.Network.Layout.Tensors) Console.WriteLine($"  {t.Name,-22} [{string.Join(", ", t.Shape)}]");
+            Console.WriteLine($"vocabulary:  {c.VocabSize} characters: {string.Concat(vocab.Select(v => TextScalars.Describe(char.ConvertToUtf32(v, 0)) is var d && d.StartsWith('\'') && d.Length <= 4 ? v : "·"))}");
+            if (s is not null)
+            {
+                Console.WriteLine($"trained on:  {s.CorpusName} (sha256 {s.CorpusSha256})");
+                Console.WriteLine($"progress:    {s.Steps:N0} steps, {s.CharactersSeen:N0} characters seen");
+                if (double.IsFinite(s.BestValidationLoss)) Console.WriteLine($"best val:    {s.BestValidationLoss:F4} nats/char ({s.BestValidationLoss / Math.Log(2):F4} bits/char)");
+                Console.WriteLine($"written:     {s.Date:u} by charlstm {s.ToolVersion}");
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

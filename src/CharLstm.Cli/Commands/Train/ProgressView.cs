@@ -1,0 +1,77 @@
+using CharLstm.Training;
+using Spectre.Console;
+
+namespace CharLstm.Cli.Commands.Train;
+
+/// <summary>Shows training progress: a live bar on a terminal, or one plain line per interval when output is redirected.</summary>
+internal abstract class ProgressView
+{
+    public static ProgressView Create(bool plain)
+        => plain || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive ? new PlainView() : new LiveView();
+
+    /// <summary>Runs <paramref name="body"/> while the view is shown.</summary>
+    public abstract T Show<T>(Func<T> body);
+    public abstract void Step(StepReport r);
+    /// <summary>A line that stays (evaluations, samples, notices).</summary>
+    public abstract void Line(string text);
+
+    // The process runs with invariant globalization, so numbers format the same everywhere.
+    protected static string Summary(StepReport r) =>
+        $"step {r.Step:N0}/{r.Horizon:N0} | epoch {r.Epoch + 1} | {r.CharactersPerSecond:N0} chars/s | loss {r.Loss:F4}" +
+        (double.IsNaN(r.LastValidationLoss) ? "" : $" | val {r.LastValidationLoss:F4}") +
+        $" | lr {r.LearningRate:0.0e+00} | ETA {Format(r.Remaining)}" + (r.Skipped ? " | step skipped (non-finite)" : "");
+
+    public static string Format(TimeSpan? t) => t is not { } v ? "?" : v.TotalHours >= 1 ? $"{(int)v.TotalHours}h{v.Minutes:D2}m" : v.TotalMinutes >= 1 ? $"{(int)v.TotalMinutes}m{v.Seconds:D2}s" : $"{v.Seconds}s";
+
+    private sealed class PlainView : ProgressView
+    {
+        private DateTime _lastPrint = DateTime.MinValue;
+        public override T Show<T>(Func<T> body) => body();
+        public override void Step(StepReport r)
+        {
+            var now = DateTime.UtcNow;
+            if (r.Step == 1 || r.Skipped || now - _lastPrint >= TimeSpan.FromSeconds(10))
+            {
+                _lastPrint = now;
+                Console.WriteLine(Summary(r));
+            }
+        }
+        public override void Line(string text) => Console.WriteLine(text);
+    }
+
+    private sealed class LiveView : ProgressView
+    {
+        private ProgressTask? _task;
+        private ProgressContext? _context;
+        private StepReport? _last;
+
+        public override T Show<T>(Func<T> body) => AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                _context = ctx;
+                _task = ctx.AddTask("starting", maxValue: 1000);
+                var result = body();
+                _task.Value = _task.MaxValue;
+                _task.StopTask();
+                return result;
+            });
+
+        public override void Step(StepReport r)
+        {
+            if (_task is null) return;
+            _last = r;
+            double byStep = r.Horizon > 0 ? (double)r.Step / r.Horizon : 0;
+            double byTime = r.Remaining is { } left && left > TimeSpan.Zero ? r.Elapsed / (r.Elapsed + left) : byStep;
+            _task.Value = 1000 * Math.Clamp(Math.Max(byStep, Math.Min(byTime, 1)), 0, 1);
+            _task.Description = Markup.Escape(Summary(r));
+        }
+
+        public override void Line(string text)
+        {
+            AnsiConsole.WriteLine(text);
+            _context?.Refresh();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CharLstm.IO;
+using CharLstm.Training;
+
+namespace CharLstm.Cli.Commands.Train;
+
+/// <summary>The files of one training run: models, checkpoint, metrics, configuration and loss plots.</summary>
+internal sealed class RunFolder(string path)
+{
+    public string Path { get; } = path;
+    public string Best => System.IO.Path.Combine(Path, "best.safetensors");
+    public string Last => System.IO.Path.Combine(Path, "last.safetensors");
+    public string Checkpoint => System.IO.Path.Combine(Path, "last.checkpoint.safetensors");
+    public string Metrics => System.IO.Path.Combine(Path, "metrics.csv");
+    public string Config => System.IO.Path.Combine(Path, "config.json");
+    public string PlotPng => System.IO.Path.Combine(Path, "loss.png");
+    public string PlotSvg => System.IO.Path.Combine(Path, "loss.svg");
+
+    public bool HoldsRun => File.Exists(Checkpoint) || File.Exists(Last) || File.Exists(Best);
+
+    public void WriteConfig(TrainingOptions options, Model.ModelConfig model, string corpusName, string corpusSha256, long corpusChars, int parameterCount)
+    {
+        var doc = new Dictionary<string, object>
+        {
+            ["tool_version"] = ToolInfo.Version,
+            ["corpus"] = new Dictionary<string, object> { ["name"] = corpusName, ["sha256"] = corpusSha256, ["characters"] = corpusChars },
+            ["model"] = new Dictionary<string, object>
+            {
+                ["vocab_size"] = model.VocabSize, ["embedding_size"] = model.EmbeddingSize, ["hidden_size"] = model.HiddenSize,
+                ["layers"] = model.Layers, ["dropout"] = model.Dropout, ["parameters"] = parameterCount,
+            },
+            ["training"] = JsonDocument.Parse(CheckpointFile.SerializeOptions(options)).RootElement,
+        };
+        string json = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
+        AtomicFile.Write(Config, s => s.Write(Encoding.UTF8.GetBytes(json + "\n")));
+    }
+
+    public void WriteMetrics(IReadOnlyList<MetricRow> rows)
+    {
+        var sb = new StringBuilder("step,epoch,chars_seen,elapsed_s,lr,train_loss,grad_norm,val_loss,val_bpc\n");
+        static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
+        foreach (var r in rows)
+            sb.Append(CultureInfo.InvariantCulture, $"{r.Step},{r.Epoch},{r.CharactersSeen},{r.ElapsedSeconds:F1},{F(r.LearningRate)},{F(r.TrainLoss)},{F(r.GradientNorm)},{F(r.ValidationLoss)},{F(r.ValidationLoss / Math.Log(2))}\n");
+        AtomicFile.Write(Metrics, s => s.Write(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
+    /// <summary>Train and validation loss against characters seen, as PNG and SVG.</summary>
+    public void WritePlot(IReadOnlyList<MetricRow> rows, string title)
+    {
+        var train = rows.Where(r => double.IsFinite(r.TrainLoss)).ToArray();
+        var val = rows.Where(r => double.IsFinite(r.ValidationLoss)).ToArray();
+        if (train.Length == 0 && val.Length == 0) return;
+        var plot = new ScottPlot.Plot();
+        // ScottPlot picks a serif face by default and draws nothing where no font is installed; DejaVu Sans ships with fonts-dejavu-core.
+        plot.Font.Set("DejaVu Sans");
+        if (train.Length > 0)
+        {
+            var s = plot.Add.Scatter(train.Select(r => (double)r.CharactersSeen).ToArray(), train.Select(r => r.TrainLoss).ToArray());
+            s.LegendText = "train";
+            s.MarkerSize = 0;
+            s.LineWidth = 2;
+        }
+        if (val.Length > 0)
+        {
+            var s = plot.Add.Scatter(val.Select(r => (double)r.CharactersSeen).ToArray(), val.Select(r => r.ValidationLoss).ToArray());
+            s.LegendText = "validation";
+            s.MarkerSize = 5;
+            s.LineWidth = 2;
+        }
+        plot.Title(title);
+        plot.XLabel("characters seen");
+        plot.YLabel("loss (nats per character)");
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        WriteVia(PlotPng, tmp => plot.SavePng(tmp, 900, 540));
+        WriteVia(PlotSvg, tmp => plot.SaveSvg(tmp, 900, 540));
+    }
+
+    // ScottPlot writes to a path; write it beside the target, then rename over it (atomic like the rest).
+    private static void WriteVia(string target, Action<string> save)
+    {
+        string tmp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(target)!, "." + System.IO.Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N")[..16] + ".tmp" + System.IO.Path.GetExtension(target));
+        try
+        {
+            save(tmp);
+            File.Move(tmp, target, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+}
+
+internal static class ToolInfo
+{
+    public static string Version { get; } = typeof(CharLanguageModel).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}

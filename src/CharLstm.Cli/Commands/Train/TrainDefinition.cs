@@ -1,0 +1,169 @@
+using System.CommandLine;
+using CharLstm.Cli.Commands.Common;
+using CharLstm.Training;
+
+namespace CharLstm.Cli.Commands.Train;
+
+/// <summary>
+/// The options of <c>charlstm train</c>. Model and optimisation options have no default of their own:
+/// an option the user did not type falls back to the preset (<c>--preset</c>, default "default").
+/// </summary>
+internal sealed class TrainDefinition
+{
+    private static readonly TrainingOptions D = Presets.Get("default");
+
+    public Argument<string?> Corpus { get; } = new("corpus")
+    {
+        Description = "A text file, a folder of text files, or an http(s) URL. Omitted: Tiny Shakespeare, downloaded once into the cache (CHARLSTM_CACHE).",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    public Option<string> Preset { get; } = new("--preset") { Description = $"Starting point: {string.Join(", ", Presets.Names)}. Explicit options override it.", DefaultValueFactory = _ => "default" };
+    public Option<string?> Out { get; } = new("--out", "-o") { Description = "Output folder (default: runs/<corpus name>)." };
+    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this output folder exactly where it stopped." };
+    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Allow starting a new run in a folder that already holds one (its files are replaced)." };
+    public Option<int?> Keep { get; } = new("--keep") { Description = "Also keep the N most recent step-numbered checkpoints (default 0)." };
+
+    public Option<int?> Layers { get; } = new("--layers") { Description = $"LSTM layers, 1-8 (default {D.Layers})." };
+    public Option<int?> Hidden { get; } = new("--hidden") { Description = $"Units per layer (default {D.HiddenSize})." };
+    public Option<int?> Embedding { get; } = new("--embedding") { Description = $"Embedding width; 0 = one-hot input (default {D.EmbeddingSize})." };
+    public Option<float?> Dropout { get; } = new("--dropout") { Description = $"Dropout between layers and before the head, [0,1) (default {D.Dropout})." };
+    public Option<int?> Batch { get; } = new("--batch", "-b") { Description = $"Parallel streams per batch (default {D.Batch})." };
+    public Option<int?> SeqLen { get; } = new("--seq-len", "-t") { Description = $"Backprop-through-time length (default {D.SeqLen})." };
+    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Last fraction of the text kept for validation, [0,1) (default {D.ValFraction})." };
+    public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam, rmsprop or sgd (default {D.Optimizer})." };
+    public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Peak learning rate (default {D.LearningRate})." };
+    public Option<double?> Momentum { get; } = new("--momentum") { Description = $"SGD momentum (default {D.Momentum})." };
+    public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay (default 0)." };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = $"Learning-rate schedule: constant, step or cosine (default {D.Schedule.ToString().ToLowerInvariant()})." };
+    public Option<int?> Warmup { get; } = new("--warmup") { Description = $"Warm-up steps of the cosine schedule (default {D.WarmupSteps})." };
+    public Option<double?> LrDecay { get; } = new("--lr-decay") { Description = $"Factor of the step schedule (default {D.DecayFactor})." };
+    public Option<int?> LrDecayEvery { get; } = new("--lr-decay-every") { Description = $"Steps between step-schedule decays (default {D.DecayEvery})." };
+    public Option<double?> Clip { get; } = new("--clip") { Description = $"Global gradient-norm clip; 0 = off (default {D.Clip})." };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Passes over the training text (default {D.Epochs})." };
+    public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop after this many steps (default: no limit)." };
+    public Option<string?> Time { get; } = new("--time") { Description = "Stop after this much training time, e.g. 90s, 10m, 1h30m (default: no limit)." };
+    public Option<int?> EvalInterval { get; } = new("--eval-interval") { Description = $"Steps between validation passes; 0 = epoch ends only (default {D.EvalInterval})." };
+    public Option<int?> EvalChars { get; } = new("--eval-chars") { Description = "Score at most this many validation characters per pass (default: all)." };
+    public Option<string?> SampleTemperatures { get; } = new("--sample-temperatures") { Description = "Temperatures of the samples printed after each epoch (default 0.2,0.5,1.0,1.2)." };
+    public Option<int?> SampleLength { get; } = new("--sample-length") { Description = $"Characters per printed sample; 0 = none (default {D.SampleLength})." };
+    public Option<bool> SampleAtEval { get; } = new("--sample-at-eval") { Description = "Print samples at every validation pass too." };
+    public Option<ulong?> Seed { get; } = new("--seed") { Description = $"Random seed; same seed and threads give the same run (default {D.Seed})." };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "Worker threads (default: all cores)." };
+    public Option<bool> Plain { get; } = new("--plain") { Description = "Plain log lines instead of a live progress bar (the default when output is not a terminal)." };
+    public TextOptions Text { get; } = new();
+
+    public Command Build(Func<ParseResult, int> run)
+    {
+        var command = new Command("train", """
+            Train a character LSTM on a text and save it.
+
+            Examples:
+              charlstm train --time 5m                               # Tiny Shakespeare, default preset
+              charlstm train --preset char-rnn --time 5m ../shared/corpora/tinyshakespeare.txt
+              charlstm train --preset keras-lab --lowercase nietzsche.txt
+              charlstm train my-lyrics/ --hidden 512 --dropout 0.2 --out runs/lyrics
+              charlstm train --resume runs/lyrics my-lyrics/           # continue exactly
+            """);
+        command.Arguments.Add(Corpus);
+        foreach (var o in new Option[] { Preset, Out, Resume, Overwrite, Keep, Layers, Hidden, Embedding, Dropout, Batch, SeqLen, ValFraction,
+                     Optimizer, LearningRate, Momentum, WeightDecay, Schedule, Warmup, LrDecay, LrDecayEvery, Clip, Epochs, MaxSteps, Time,
+                     EvalInterval, EvalChars, SampleTemperatures, SampleLength, SampleAtEval, Seed, Threads, Plain })
+            command.Options.Add(o);
+        Text.AddTo(command);
+        command.SetAction(run);
+        return command;
+    }
+
+    /// <summary>The preset, with every option the user typed laid over it.</summary>
+    public TrainingOptions Resolve(ParseResult r, TrainingOptions? basis = null)
+    {
+        string preset = r.GetValue(Preset)!;
+        TrainingOptions o;
+        try { o = basis ?? Presets.Get(preset); }
+        catch (ArgumentException e) { throw new UsageException("--preset: " + e.Message); }
+        o = o with
+        {
+            Layers = r.GetValue(Layers) ?? o.Layers,
+            HiddenSize = r.GetValue(Hidden) ?? o.HiddenSize,
+            EmbeddingSize = r.GetValue(Embedding) ?? o.EmbeddingSize,
+            Dropout = r.GetValue(Dropout) ?? o.Dropout,
+            Batch = r.GetValue(Batch) ?? o.Batch,
+            SeqLen = r.GetValue(SeqLen) ?? o.SeqLen,
+            ValFraction = r.GetValue(ValFraction) ?? o.ValFraction,
+            Optimizer = r.GetValue(Optimizer) ?? o.Optimizer,
+            LearningRate = r.GetValue(LearningRate) ?? o.LearningRate,
+            Momentum = r.GetValue(Momentum) ?? o.Momentum,
+            WeightDecay = r.GetValue(WeightDecay) ?? o.WeightDecay,
+            Schedule = r.GetValue(Schedule) is { } s ? ParseSchedule(s) : o.Schedule,
+            WarmupSteps = r.GetValue(Warmup) ?? o.WarmupSteps,
+            DecayFactor = r.GetValue(LrDecay) ?? o.DecayFactor,
+            DecayEvery = r.GetValue(LrDecayEvery) ?? o.DecayEvery,
+            Clip = r.GetValue(Clip) ?? o.Clip,
+            Epochs = r.GetValue(Epochs) ?? o.Epochs,
+            MaxSteps = r.GetValue(MaxSteps) ?? o.MaxSteps,
+            TimeBudget = r.GetValue(Time) is { } t ? Durations.Parse(t, "--time") : o.TimeBudget,
+            EvalInterval = r.GetValue(EvalInterval) ?? o.EvalInterval,
+            EvalChars = r.GetValue(EvalChars) ?? o.EvalChars,
+            SampleTemperatures = r.GetValue(SampleTemperatures) is { } temps ? ParseTemperatures(temps) : o.SampleTemperatures,
+            SampleLength = r.GetValue(SampleLength) ?? o.SampleLength,
+            SampleAtEval = r.GetValue(SampleAtEval) || o.SampleAtEval,
+            Seed = r.GetValue(Seed) ?? o.Seed,
+            Threads = r.GetValue(Threads) ?? o.Threads,
+        };
+        try { o.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        return o;
+    }
+
+    /// <summary>Options that may change when resuming: how long to go on, how often to look, how to show it.</summary>
+    public TrainingOptions ResolveForResume(ParseResult r, TrainingOptions saved)
+    {
+        var o = saved with
+        {
+            Epochs = r.GetValue(Epochs) ?? saved.Epochs,
+            MaxSteps = r.GetValue(MaxSteps) ?? saved.MaxSteps,
+            TimeBudget = r.GetValue(Time) is { } t ? Durations.Parse(t, "--time") : saved.TimeBudget,
+            EvalInterval = r.GetValue(EvalInterval) ?? saved.EvalInterval,
+            SampleLength = r.GetValue(SampleLength) ?? saved.SampleLength,
+        };
+        try { o.Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        return o;
+    }
+
+    private static ScheduleKind ParseSchedule(string s) => s.ToLowerInvariant() switch
+    {
+        "constant" => ScheduleKind.Constant,
+        "step" => ScheduleKind.Step,
+        "cosine" => ScheduleKind.Cosine,
+        _ => throw new UsageException($"--schedule must be constant, step or cosine, got '{s}'."),
+    };
+
+    private static float[] ParseTemperatures(string s)
+    {
+        var parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var result = new float[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!float.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out result[i]) || result[i] < 0 || !float.IsFinite(result[i]))
+                throw new UsageException($"--sample-temperatures: '{parts[i]}' is not a number of 0 or more (give a comma-separated list such as 0.2,0.5,1.0).");
+        return result;
+    }
+}
+
+/// <summary>Human durations: 90s, 10m, 1h30m, 2h, or hh:mm:ss.</summary>
+internal static class Durations
+{
+    public static TimeSpan Parse(string text, string option)
+    {
+        if (TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var span) && text.Contains(':') && span > TimeSpan.Zero) return span;
+        var m = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$");
+        if (m.Success && text.Trim().Length > 0)
+        {
+            double Part(int g) => m.Groups[g].Success ? double.Parse(m.Groups[g].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            var total = TimeSpan.FromHours(Part(1)) + TimeSpan.FromMinutes(Part(2)) + TimeSpan.FromSeconds(Part(3));
+            if (total > TimeSpan.Zero) return total;
+        }
+        throw new UsageException($"{option}: '{text}' is not a positive duration; write it like 90s, 10m, 1h30m or 00:10:00.");
+    }
+}
