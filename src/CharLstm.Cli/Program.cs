@@ -8,8 +8,9 @@ using CharLstm.Cli.Commands.Train;
 namespace CharLstm.Cli;
 
 /// <summary>The verbs of <c>charlstm</c>; each lives in its own folder under Commands/.</summary>
-internal static class Program
+public static class Program
 {
+    /// <summary>The command tree (also used by tests to validate the help examples).</summary>
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("charlstm: train a character-level LSTM on any text, then generate from it.");

@@ -65,6 +65,12 @@ internal sealed class TrainDefinition
               charlstm train my-lyrics/ --hidden 512 --dropout 0.2 --out runs/lyrics
               charlstm train --resume runs/lyrics my-lyrics/           # continue exactly
             """);
+        // A token like --frobnicate would otherwise be taken for the corpus path.
+        Corpus.Validators.Add(result =>
+        {
+            if (result.Tokens.FirstOrDefault()?.Value is { Length: > 1 } v && v.StartsWith('-'))
+                result.AddError($"unknown option '{v}'.");
+        });
         command.Arguments.Add(Corpus);
         foreach (var o in new Option[] { Preset, Out, Resume, Overwrite, Keep, Layers, Hidden, Embedding, Dropout, Batch, SeqLen, ValFraction,
                      Optimizer, LearningRate, Momentum, WeightDecay, Schedule, Warmup, LrDecay, LrDecayEvery, Clip, Epochs, MaxSteps, Time,

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace CharLstm.Tests.Cli;
+
+/// <summary>Runs the real charlstm CLI (the built CharLstm.Cli.dll) as a child process in a scratch folder.</summary>
+public sealed class CliRunner : IDisposable
+{
+    public CliRunner()
+    {
+        Folder = Path.Combine(Path.GetTempPath(), "charlstm-cli-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Folder);
+    }
+
+    public string Folder { get; }
+
+    public string PathOf(string name) => Path.Combine(Folder, name);
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public string All => Stdout + Stderr;
+    }
+
+    public Result Run(params string[] args) => RunWithInput(null, args);
+
+    public Result RunWithInput(string? stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CharLstm.Cli.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CHARLSTM_CACHE"] = PathOf("cache"); // never reach the network from tests
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null) p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(180_000)) { p.Kill(true); throw new TimeoutException("charlstm " + string.Join(' ', args)); }
+        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>A generated corpus with learnable structure: simple sentences from a small grammar.</summary>
+    public string WriteCorpus(string name = "corpus.txt", int sentences = 1200, ulong seed = 1)
+    {
+        string[] subjects = ["the cat", "a dog", "my friend", "the old king", "she", "he"];
+        string[] verbs = ["sees", "likes", "finds", "hears", "follows"];
+        string[] objects = ["the moon", "a bird", "the sea", "his hat", "the road home"];
+        var rng = new CharLstm.Numerics.Rng(seed);
+        var sb = new StringBuilder();
+        for (int i = 0; i < sentences; i++)
+            sb.Append(subjects[rng.NextInt(subjects.Length)]).Append(' ').Append(verbs[rng.NextInt(verbs.Length)]).Append(' ')
+              .Append(objects[rng.NextInt(objects.Length)]).Append(rng.NextInt(4) == 0 ? ".\n" : ". ");
+        File.WriteAllText(PathOf(name), sb.ToString());
+        return PathOf(name);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
