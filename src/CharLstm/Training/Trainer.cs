@@ -202,7 +202,8 @@ public sealed class Trainer
         if (Step > 0 && (_metrics.Count == 0 || _metrics[^1].Step != Step))
         {
             double val = double.NaN;
-            if (_validation.IsScorable && reason != StopReason.NonFinite)
+            // Ctrl-C should exit promptly: save, but skip the validation pass.
+            if (_validation.IsScorable && reason is not (StopReason.NonFinite or StopReason.Cancelled))
             {
                 var score = ScoreValidation();
                 val = score.MeanNats;

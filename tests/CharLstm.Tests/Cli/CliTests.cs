@@ -149,6 +149,33 @@ public sealed class CliTests(TrainedRunFixture run, ITestOutputHelper output) : 
     }
 }
 
+public sealed class CliInterruptTests
+{
+    [Fact]
+    public async Task Ctrl_c_finishes_the_step_saves_and_exits_130()
+    {
+        using var cli = new CliRunner();
+        cli.WriteCorpus(sentences: 4000);
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = cli.Folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CharLstm.Cli.dll"));
+        foreach (var a in new[] { "train", "corpus.txt", "--hidden", "64", "--batch", "8", "--seq-len", "32", "--epochs", "1000", "--eval-interval", "0", "--plain", "--out", "r" }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        // Wait until training is under way (its first progress line), then send SIGINT as Ctrl-C does.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(cli.PathOf("r/config.json")) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        Thread.Sleep(1500);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", p.Id.ToString()])) kill.WaitForExit();
+        Assert.True(p.WaitForExit(60_000), "charlstm did not stop after SIGINT");
+        string output = await stdout + await stderr;
+        Assert.True(p.ExitCode == 130, $"exit {p.ExitCode}\n{output}");
+        Assert.Contains("--resume r", output);
+        Assert.True(File.Exists(cli.PathOf("r/last.checkpoint.safetensors")));
+        Assert.True(CharLstm.IO.CheckpointFile.Load(cli.PathOf("r/last.checkpoint.safetensors")).Step > 0);
+    }
+}
+
 /// <summary>Bad input: a clear message naming the problem, the right exit code, never a stack trace.</summary>
 public sealed class CliBadInputTests : IDisposable
 {
