@@ -124,7 +124,7 @@ public static class CheckpointFile
         try
         {
             var rows = JsonSerializer.Deserialize<double[][]>(Get("charlstm.metrics"), OptionsJson) ?? [];
-            metrics = rows.Select(r => r.Length == 8 ? new MetricRow((long)r[0], (int)r[1], (long)r[2], r[3], r[4], r[5], r[6], r[7]) : throw Bad("a metrics row does not have 8 fields")).ToList();
+            metrics = rows.Select(r => r is { Length: 8 } ? new MetricRow((long)r[0], (int)r[1], (long)r[2], r[3], r[4], r[5], r[6], r[7]) : throw Bad("a metrics row does not have 8 fields")).ToList();
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException) { throw Bad($"'charlstm.metrics' is invalid ({e.Message})"); }
 
