@@ -320,7 +320,7 @@ public sealed class Trainer
         if (cp.CorpusSha256 != _corpusSha256)
             throw new InvalidOperationException($"The checkpoint was trained on '{cp.CorpusName}' (sha256 {cp.CorpusSha256[..12]}…) but this corpus is '{_corpusName}' (sha256 {_corpusSha256[..12]}…). Resume with the original corpus, or start a new run in another --out folder.");
         if (!cp.Vocabulary.SequenceEqual(Model.Vocabulary.ToStrings()))
-            throw new InvalidOperationException("The checkpoint's vocabulary differs from this corpus's. Resume with the original corpus and options.");
+            throw new InvalidOperationException(VocabularyDifference(cp.Vocabulary, Model.Vocabulary.ToStrings()));
         if (cp.Config != Model.Config)
             throw new InvalidOperationException($"The checkpoint's model ({Describe(cp.Config)}) differs from the requested one ({Describe(Model.Config)}). Resume without model options, or start a new run.");
         if (cp.OptimizerName != _guard.Optimizer.Name)
@@ -346,6 +346,19 @@ public sealed class Trainer
         _elapsedBefore = cp.ElapsedSeconds;
         _metrics.AddRange(cp.Metrics);
         _lastValidation = _metrics.LastOrDefault(m => !double.IsNaN(m.ValidationLoss))?.ValidationLoss ?? double.NaN;
+    }
+
+    private static string VocabularyDifference(string[] saved, string[] current)
+    {
+        static string List(IEnumerable<string> entries)
+        {
+            // Entries of a valid checkpoint are single scalars; anything else is shown as its code units.
+            var scalars = entries.Select(e => e.EnumerateRunes().Count() == 1 ? e.EnumerateRunes().First().Value : -1).ToList();
+            return scalars.Count == 0 ? "none" : TextScalars.DescribeList(scalars, limit: 10);
+        }
+        return $"The checkpoint's vocabulary ({saved.Length} characters) differs from the one for this corpus ({current.Length} characters): " +
+            $"only the checkpoint has {List(saved.Except(current, StringComparer.Ordinal))}; only this corpus has {List(current.Except(saved, StringComparer.Ordinal))}. " +
+            "Resume with the original corpus and the same corpus options (such as --lowercase), or start a new run in another --out folder.";
     }
 
     private static string Describe(ModelConfig c) => $"{c.Layers}×{c.HiddenSize}, embedding {(c.OneHot ? "one-hot" : c.EmbeddingSize)}, dropout {c.Dropout}";
