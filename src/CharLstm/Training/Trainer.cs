@@ -141,7 +141,11 @@ public sealed class Trainer
     public event Action<EvaluationReport>? Evaluated;
     /// <summary>For every sample printed at epoch ends (and evaluations, if asked).</summary>
     public event Action<SampleReport>? Sampled;
-    /// <summary>When the state should be written (after evaluations, at epoch ends, at the end).</summary>
+    /// <summary>
+    /// When the state should be written (after evaluations, at epoch ends, at the end). Not raised while the
+    /// parameters hold NaN or ∞ (a model file cannot hold them), so the files written at the last request stay
+    /// the last good state when a run ends with <see cref="StopReason.NonFinite"/>.
+    /// </summary>
     public event Action<SaveRequest>? SaveRequested;
 
     /// <summary>Trains until the epochs, steps or time run out, or <paramref name="cancel"/> fires (the current step finishes first).</summary>
@@ -211,7 +215,7 @@ public sealed class Trainer
             }
             AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
         }
-        SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
+        if (ParametersAreFinite()) SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
         _elapsedBefore = Elapsed();
         _clock.Reset();
         return reason;
@@ -240,7 +244,14 @@ public sealed class Trainer
         }
         AddMetricRow(epoch, lr, val, now);
         if (epochEnd || _options.SampleAtEval) EmitSamples();
-        SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
+        if (ParametersAreFinite()) SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
+    }
+
+    private bool ParametersAreFinite()
+    {
+        foreach (float p in Model.Network.Parameters)
+            if (!float.IsFinite(p)) return false;
+        return true;
     }
 
     private bool UpdateBest(double val)
