@@ -31,6 +31,13 @@ public static class CheckpointFile
     /// <summary>Writes <paramref name="cp"/> atomically.</summary>
     public static void Save(TrainingCheckpoint cp, string path)
     {
+        var (tensors, meta) = Contents(cp);
+        AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, meta));
+    }
+
+    /// <summary>The tensors and metadata <see cref="Save"/> writes.</summary>
+    internal static (List<TensorEntry> Tensors, Dictionary<string, string> Metadata) Contents(TrainingCheckpoint cp)
+    {
         var meta = ModelFile.ConfigMetadata(cp.Config, cp.Vocabulary, FormatName);
         string Num(double x) => x.ToString("R", CultureInfo.InvariantCulture);
         meta["charlstm.options"] = SerializeOptions(cp.Options);
@@ -61,15 +68,16 @@ public static class CheckpointFile
         int[] stateShape = [cp.Config.Layers, cp.Options.Batch, cp.Config.HiddenSize];
         tensors.Add(new TensorEntry("state.h", stateShape, cp.StateH));
         tensors.Add(new TensorEntry("state.c", stateShape, cp.StateC));
-        AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, meta));
+        return (tensors, meta);
     }
 
     /// <summary>Reads and validates a checkpoint.</summary>
     /// <exception cref="ModelFormatException">The file is malformed, inconsistent, or not a checkpoint.</exception>
-    public static TrainingCheckpoint Load(string path)
+    public static TrainingCheckpoint Load(string path) => Read(SafeTensors.ReadFile(path), $"'{path}'");
+
+    /// <summary>Builds the checkpoint from an already read container; <paramref name="where"/> names it in messages.</summary>
+    internal static TrainingCheckpoint Read(SafeTensorsFile file, string where)
     {
-        var file = SafeTensors.ReadFile(path);
-        string where = $"'{path}'";
         var meta = file.Metadata;
         ModelFile.RequireFormat(meta, FormatName, where);
         var (config, vocabulary) = ModelFile.ReadConfig(meta, where);
@@ -80,12 +88,20 @@ public static class CheckpointFile
 
         TrainingOptions options;
         try { options = JsonSerializer.Deserialize<TrainingOptions>(Get("charlstm.options"), OptionsJson) ?? throw Bad("'charlstm.options' is empty"); options.Validate(); }
-        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException) { throw Bad($"'charlstm.options' is invalid ({e.Message})"); }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
+        { throw Bad($"'charlstm.options' is invalid ({e.Message})"); }
         if (options.ModelConfig(config.VocabSize) != config) throw Bad("the options describe a different model than the hyperparameters");
 
-        var layout = new ParameterLayout(config);
-        var parameters = new float[layout.Count];
-        ModelFile.ReadTensors(file, layout, parameters, "model.", where, exact: false);
+        var layout = ModelFile.Layout(config, where);
+        ModelFile.CheckTensors(file, layout, "model.", where, exact: false);
+        var unexpected = file.Tensors.Select(e => e.Name)
+            .Where(n => !(n.StartsWith("model.", StringComparison.Ordinal) && layout.Contains(n["model.".Length..]))
+                && !n.StartsWith("optimizer.", StringComparison.Ordinal) && n is not ("state.h" or "state.c"))
+            .ToList();
+        if (unexpected.Count > 0)
+            throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) a checkpoint of this model does not hold: {string.Join(", ", unexpected.Take(10).Select(n => $"'{n}'"))}.");
+        var parameters = new float[layout.Count]; // the layout's tensors are in the file, so this is bounded by its size
+        ModelFile.CopyTensors(file, layout, parameters, "model.");
 
         var buffers = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var entry in file.Tensors.Where(e => e.Name.StartsWith("optimizer.", StringComparison.Ordinal)))
@@ -93,11 +109,11 @@ public static class CheckpointFile
             if (entry.Data.Length != layout.Count) throw new ModelFormatException(ModelFormatError.ShapeMismatch, $"{where}: optimizer buffer '{entry.Name}' has {entry.Data.Length} values for {layout.Count} parameters.");
             buffers[entry.Name["optimizer.".Length..]] = entry.Data;
         }
-        int stateLength = config.Layers * options.Batch * config.HiddenSize;
+        long stateLength = (long)config.Layers * options.Batch * config.HiddenSize;
         float[] State(string name)
         {
             var e = file.Get(name);
-            return e.Data.Length == stateLength ? e.Data : throw new ModelFormatException(ModelFormatError.ShapeMismatch, $"{where}: '{name}' has {e.Data.Length} values, expected {stateLength}.");
+            return e.Data.Length == stateLength ? e.Data : throw new ModelFormatException(ModelFormatError.ShapeMismatch, $"{where}: '{name}' has {e.Data.Length} values, expected {stateLength} (layers × batch × hidden).");
         }
         var rng = Get("charlstm.rng_state").Split(',');
         var rngState = new ulong[4];
@@ -108,9 +124,9 @@ public static class CheckpointFile
         try
         {
             var rows = JsonSerializer.Deserialize<double[][]>(Get("charlstm.metrics"), OptionsJson) ?? [];
-            metrics = rows.Select(r => r.Length == 8 ? new MetricRow((long)r[0], (int)r[1], (long)r[2], r[3], r[4], r[5], r[6], r[7]) : throw Bad("a metrics row does not have 8 fields")).ToList();
+            metrics = rows.Select(r => r is { Length: 8 } ? new MetricRow((long)r[0], (int)r[1], (long)r[2], r[3], r[4], r[5], r[6], r[7]) : throw Bad("a metrics row does not have 8 fields")).ToList();
         }
-        catch (JsonException e) { throw Bad($"'charlstm.metrics' is invalid ({e.Message})"); }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException) { throw Bad($"'charlstm.metrics' is invalid ({e.Message})"); }
 
         return new TrainingCheckpoint
         {

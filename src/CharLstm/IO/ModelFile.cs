@@ -23,6 +23,13 @@ public static class ModelFile
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically (a crash leaves the old file).</summary>
     public static void Save(CharLanguageModel model, string path)
     {
+        var (tensors, metadata) = Contents(model);
+        AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, metadata));
+    }
+
+    /// <summary>The tensors and metadata <see cref="Save"/> writes.</summary>
+    internal static (List<TensorEntry> Tensors, Dictionary<string, string> Metadata) Contents(CharLanguageModel model)
+    {
         var metadata = ConfigMetadata(model.Config, model.Vocabulary.ToStrings(), FormatName);
         if (model.Summary is { } s)
         {
@@ -40,19 +47,23 @@ public static class ModelFile
         var tensors = model.Network.Layout.Tensors
             .Select(t => new TensorEntry(t.Name, t.Shape, model.Network.Parameters.AsSpan(t.Offset, t.Length).ToArray()))
             .ToList();
-        AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, metadata));
+        return (tensors, metadata);
     }
 
     /// <summary>Reads and validates a model file.</summary>
     /// <exception cref="ModelFormatException">Anything about the file is wrong; the message says what and where.</exception>
-    public static CharLanguageModel Load(string path)
+    public static CharLanguageModel Load(string path) => Read(SafeTensors.ReadFile(path), $"'{path}'");
+
+    /// <summary>Builds the model from an already read container; <paramref name="where"/> names it in messages.</summary>
+    internal static CharLanguageModel Read(SafeTensorsFile file, string where)
     {
-        var file = SafeTensors.ReadFile(path);
-        string where = $"'{path}'";
         RequireFormat(file.Metadata, FormatName, where);
         var (config, vocabulary) = ReadConfig(file.Metadata, where);
+        var layout = Layout(config, where);
+        CheckTensors(file, layout, prefix: "", where, exact: true);
+        // Only now is the size trusted: every tensor the layout needs is in the file with its exact shape.
         var network = new LstmModel(config);
-        ReadTensors(file, network.Layout, network.Parameters, prefix: "", where, exact: true);
+        CopyTensors(file, layout, network.Parameters, prefix: "");
         return new CharLanguageModel(network, vocabulary, ReadSummary(file.Metadata, where));
     }
 
@@ -117,31 +128,55 @@ public static class ModelFile
         return (new ModelConfig(vocabSize, embedding, hidden, layers, dropout), vocabulary);
     }
 
-    /// <summary>Copies the layout's tensors (named prefix + state_dict name) into <paramref name="destination"/>, checking names and shapes.</summary>
-    internal static void ReadTensors(SafeTensorsFile file, ParameterLayout layout, float[] destination, string prefix, string where, bool exact)
+    /// <summary>The parameter layout of <paramref name="config"/>, or a typed error when its size cannot be counted in an int.</summary>
+    internal static ParameterLayout Layout(ModelConfig config, string where)
     {
-        var c = layout;
+        try { return new ParameterLayout(config); }
+        catch (OverflowException e)
+        {
+            throw new ModelFormatException(ModelFormatError.BadMetadata,
+                $"{where}: the hyperparameters (vocabulary {config.VocabSize}, embedding {config.EmbeddingSize}, hidden {config.HiddenSize}, layers {config.Layers}) describe more than {int.MaxValue:N0} parameters, more than any model file can hold.", e);
+        }
+    }
+
+    /// <summary>
+    /// Checks that the file holds every tensor of <paramref name="layout"/> (named prefix + state_dict name) with its
+    /// exact shape, and with <paramref name="exact"/> nothing else. Allocates nothing sized by the metadata.
+    /// </summary>
+    internal static void CheckTensors(SafeTensorsFile file, ParameterLayout layout, string prefix, string where, bool exact)
+    {
+        var present = file.Tensors.ToDictionary(e => e.Name, StringComparer.Ordinal);
         foreach (var t in layout.Tensors)
         {
             string name = prefix + t.Name;
-            if (!file.Tensors.Any(e => e.Name == name))
-                throw new ModelFormatException(ModelFormatError.MissingTensor, $"{where} lacks tensor '{name}' that its hyperparameters require.");
-            var entry = file.Get(name);
+            if (!present.TryGetValue(name, out var entry))
+                throw new ModelFormatException(ModelFormatError.MissingTensor, $"{where} lacks tensor '{name}' that its hyperparameters require (shape [{string.Join(", ", t.Shape)}]).");
             if (!entry.Shape.SequenceEqual(t.Shape))
             {
+                // A vocabulary-sized axis that alone disagrees means the vocabulary and the tensors were not saved together.
                 bool vocabAxis = t.Name is "embedding.weight" or "head.weight" or "head.bias";
-                throw new ModelFormatException(vocabAxis && entry.Shape.Length == t.Shape.Length && entry.Shape.Skip(1).SequenceEqual(t.Shape.Skip(1)) ? ModelFormatError.VocabularyMismatch : ModelFormatError.ShapeMismatch,
+                bool onlyRowsDiffer = entry.Shape.Length == t.Shape.Length && entry.Shape.Skip(1).SequenceEqual(t.Shape.Skip(1));
+                if (vocabAxis && onlyRowsDiffer)
+                    throw new ModelFormatException(ModelFormatError.VocabularyMismatch,
+                        $"{where}: tensor '{name}' has {entry.Shape[0]} rows but the vocabulary has {t.Shape[0]} characters; shape [{string.Join(", ", entry.Shape)}], expected [{string.Join(", ", t.Shape)}].");
+                throw new ModelFormatException(ModelFormatError.ShapeMismatch,
                     $"{where}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}] but the hyperparameters and vocabulary require [{string.Join(", ", t.Shape)}].");
             }
-            entry.Data.CopyTo(destination, t.Offset);
         }
         if (exact)
         {
             var expected = layout.Tensors.Select(t => prefix + t.Name).ToHashSet(StringComparer.Ordinal);
             var extra = file.Tensors.Where(e => !expected.Contains(e.Name)).Select(e => e.Name).ToList();
             if (extra.Count > 0)
-                throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) this model does not use: {string.Join(", ", extra.Take(10).Select(n => $"'{n}'"))}.");
+                throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) this model does not use: {string.Join(", ", extra.Take(10).Select(n => $"'{n}'"))}{(extra.Count > 10 ? $" and {extra.Count - 10} more" : "")}. The hyperparameters may not match the weights.");
         }
+    }
+
+    /// <summary>Copies the layout's tensors into <paramref name="destination"/>; call <see cref="CheckTensors"/> first.</summary>
+    internal static void CopyTensors(SafeTensorsFile file, ParameterLayout layout, float[] destination, string prefix)
+    {
+        foreach (var t in layout.Tensors)
+            file.Get(prefix + t.Name).Data.CopyTo(destination, t.Offset);
     }
 
     private static TrainingSummary? ReadSummary(IReadOnlyDictionary<string, string> meta, string where)
@@ -152,8 +187,9 @@ public static class ModelFile
             using var doc = JsonDocument.Parse(json);
             var r = doc.RootElement;
             string Str(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
-            long Long(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long x) ? x : 0;
-            double best = r.TryGetProperty("best_val_loss", out var b) && b.ValueKind == JsonValueKind.Number ? b.GetDouble() : double.NaN;
+            long Long(string k) => r.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long n) ? n : 0;
+            if (r.ValueKind != JsonValueKind.Object) throw new JsonException("it is a JSON " + r.ValueKind.ToString().ToLowerInvariant());
+            double best = r.TryGetProperty("best_val_loss", out var b) && b.ValueKind == JsonValueKind.Number && b.TryGetDouble(out double x) ? x : double.NaN;
             DateTimeOffset.TryParse(Str("date"), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var date);
             return new TrainingSummary(Str("corpus_name"), Str("corpus_sha256"), Long("characters_seen"), Long("steps"), best, date, Str("tool_version"));
         }

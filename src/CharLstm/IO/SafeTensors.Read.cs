@@ -68,6 +68,38 @@ public static partial class SafeTensors
         }
     }
 
+    /// <summary>
+    /// Reads only the <c>__metadata__</c> of the safetensors file at <paramref name="path"/>: the length prefix and the
+    /// header are checked as <see cref="ReadFile"/> checks them, the tensor data is neither read nor checked.
+    /// </summary>
+    /// <exception cref="ModelFormatException">The file cannot be read or its header is malformed.</exception>
+    internal static IReadOnlyDictionary<string, string> ReadMetadata(string path, SafeTensorsLimits? limits = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        limits ??= SafeTensorsLimits.Default;
+        string source = $"Model file '{path}'";
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+            long length = stream.Length;
+            if (length < PrefixSize)
+                throw Fail(source, length == 0 ? ModelFormatError.Empty : ModelFormatError.TooShort, $"the file is {length} bytes long");
+            Span<byte> prefix = stackalloc byte[PrefixSize];
+            ReadExactly(stream, prefix, 0, length, source);
+            ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+            if (headerLength > (ulong)limits.MaxHeaderBytes || (long)headerLength > length - PrefixSize)
+                throw Fail(source, headerLength > (ulong)limits.MaxHeaderBytes ? ModelFormatError.HeaderTooLarge : ModelFormatError.HeaderPastEnd,
+                    $"the header length at byte 0 is {headerLength:N0} bytes, but the file is {length:N0} bytes and the limit {limits.MaxHeaderBytes:N0}");
+            byte[] header = new byte[(int)headerLength];
+            ReadExactly(stream, header, PrefixSize, length, source);
+            return HeaderParser.Parse(header, limits, source).Metadata;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelFormatException(ModelFormatError.Io, $"{source}: cannot be read ({e.Message}).", e);
+        }
+    }
+
     private static SafeTensorsFile ReadCore(Stream stream, long length, SafeTensorsLimits limits, string source)
     {
         if (length == 0)

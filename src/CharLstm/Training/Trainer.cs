@@ -141,7 +141,11 @@ public sealed class Trainer
     public event Action<EvaluationReport>? Evaluated;
     /// <summary>For every sample printed at epoch ends (and evaluations, if asked).</summary>
     public event Action<SampleReport>? Sampled;
-    /// <summary>When the state should be written (after evaluations, at epoch ends, at the end).</summary>
+    /// <summary>
+    /// When the state should be written (after evaluations, at epoch ends, at the end). Not raised while the
+    /// parameters hold NaN or ∞ (a model file cannot hold them), so the files written at the last request stay
+    /// the last good state when a run ends with <see cref="StopReason.NonFinite"/>.
+    /// </summary>
     public event Action<SaveRequest>? SaveRequested;
 
     /// <summary>Trains until the epochs, steps or time run out, or <paramref name="cancel"/> fires (the current step finishes first).</summary>
@@ -212,7 +216,7 @@ public sealed class Trainer
             }
             AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
         }
-        SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
+        if (ParametersAreFinite()) SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
         _elapsedBefore = Elapsed();
         _clock.Reset();
         return reason;
@@ -241,7 +245,14 @@ public sealed class Trainer
         }
         AddMetricRow(epoch, lr, val, now);
         if (epochEnd || _options.SampleAtEval) EmitSamples();
-        SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
+        if (ParametersAreFinite()) SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
+    }
+
+    private bool ParametersAreFinite()
+    {
+        foreach (float p in Model.Network.Parameters)
+            if (!float.IsFinite(p)) return false;
+        return true;
     }
 
     private bool UpdateBest(double val)
@@ -321,7 +332,7 @@ public sealed class Trainer
         if (cp.CorpusSha256 != _corpusSha256)
             throw new InvalidOperationException($"The checkpoint was trained on '{cp.CorpusName}' (sha256 {cp.CorpusSha256[..12]}…) but this corpus is '{_corpusName}' (sha256 {_corpusSha256[..12]}…). Resume with the original corpus, or start a new run in another --out folder.");
         if (!cp.Vocabulary.SequenceEqual(Model.Vocabulary.ToStrings()))
-            throw new InvalidOperationException("The checkpoint's vocabulary differs from this corpus's. Resume with the original corpus and options.");
+            throw new InvalidOperationException(VocabularyDifference(cp.Vocabulary, Model.Vocabulary.ToStrings()));
         if (cp.Config != Model.Config)
             throw new InvalidOperationException($"The checkpoint's model ({Describe(cp.Config)}) differs from the requested one ({Describe(Model.Config)}). Resume without model options, or start a new run.");
         if (cp.OptimizerName != _guard.Optimizer.Name)
@@ -347,6 +358,19 @@ public sealed class Trainer
         _elapsedBefore = cp.ElapsedSeconds;
         _metrics.AddRange(cp.Metrics);
         _lastValidation = _metrics.LastOrDefault(m => !double.IsNaN(m.ValidationLoss))?.ValidationLoss ?? double.NaN;
+    }
+
+    private static string VocabularyDifference(string[] saved, string[] current)
+    {
+        static string List(IEnumerable<string> entries)
+        {
+            // Entries of a valid checkpoint are single scalars; anything else is shown as its code units.
+            var scalars = entries.Select(e => e.EnumerateRunes().Count() == 1 ? e.EnumerateRunes().First().Value : -1).ToList();
+            return scalars.Count == 0 ? "none" : TextScalars.DescribeList(scalars, limit: 10);
+        }
+        return $"The checkpoint's vocabulary ({saved.Length} characters) differs from the one for this corpus ({current.Length} characters): " +
+            $"only the checkpoint has {List(saved.Except(current, StringComparer.Ordinal))}; only this corpus has {List(current.Except(saved, StringComparer.Ordinal))}. " +
+            "Resume with the original corpus and the same corpus options (such as --lowercase), or start a new run in another --out folder.";
     }
 
     private static string Describe(ModelConfig c) => $"{c.Layers}×{c.HiddenSize}, embedding {(c.OneHot ? "one-hot" : c.EmbeddingSize)}, dropout {c.Dropout}";

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using CharLstm.Tests.Data;
+using Xunit.Abstractions;
+using static CharLstm.Tests.IO.TinyRuns;
+
+namespace CharLstm.Tests.IO;
+
+/// <summary>
+/// tools/torch_interop.py loads a model file into the equivalent torch.nn module with a strict load_state_dict and
+/// scores a text; its loss must equal <see cref="CharLanguageModel.Evaluate"/>'s to 1e-4. Needs /usr/bin/python3
+/// with torch; without them the test says so in its output and passes.
+/// </summary>
+public class TorchInteropTests(ITestOutputHelper output)
+{
+    private const string Python = "/usr/bin/python3";
+
+    [Theory]
+    [InlineData(5, 2)]
+    [InlineData(0, 1)] // one-hot input
+    public async Task TorchModuleLoadsTheFileStrictly_AndGivesTheSameEvalLoss(int embedding, int layers)
+    {
+        if (!File.Exists(Python))
+        {
+            output.WriteLine($"SKIPPED: {Python} is not installed, so the PyTorch interop was not checked.");
+            return;
+        }
+
+        using var folder = new TempFolder();
+        var corpus = Corpus(Text(3000, 21));
+        var trainer = NewTrainer(corpus, Options with { EmbeddingSize = embedding, Layers = layers, MaxSteps = 30 });
+        trainer.Run();
+        string modelPath = Path.Combine(folder.Path, "model.safetensors");
+        trainer.Model.Save(modelPath);
+        string text = Text(800, 77); // same characters, other words: a held-out text
+        string textPath = folder.Write("held-out.txt", Encoding.UTF8.GetBytes(text));
+
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { Script(), modelPath, textPath }) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        Task<string> stdoutTask = process.StandardOutput.ReadToEndAsync(), stderrTask = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
+            await process.WaitForExitAsync(timeout.Token);
+        string stdout = await stdoutTask, stderr = await stderrTask;
+        if (process.ExitCode != 0 && stderr.Contains("No module named 'torch'", StringComparison.Ordinal))
+        {
+            output.WriteLine($"SKIPPED: {Python} has no torch, so the PyTorch interop was not checked.");
+            return;
+        }
+        Assert.True(process.ExitCode == 0, $"torch_interop.py failed ({process.ExitCode}): {stderr}");
+
+        using var json = JsonDocument.Parse(stdout);
+        double torchLoss = json.RootElement.GetProperty("loss_nats").GetDouble();
+        var ours = CharLanguageModel.Load(modelPath).Evaluate(text).Loss;
+        output.WriteLine($"embedding {embedding}, {layers} layer(s): CharLstm {ours.MeanNats:F6} nats/char over {ours.Count} characters; PyTorch {torchLoss:F6} (torch {json.RootElement.GetProperty("torch").GetString()}); difference {Math.Abs(ours.MeanNats - torchLoss):E2}");
+        Assert.Equal(ours.Count, json.RootElement.GetProperty("scored").GetInt64());
+        Assert.True(Math.Abs(ours.MeanNats - torchLoss) < 1e-4, $"CharLstm {ours.MeanNats} vs PyTorch {torchLoss}");
+    }
+
+    private static string Script()
+    {
+        for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            string script = Path.Combine(folder.FullName, "tools", "torch_interop.py");
+            if (File.Exists(script)) return script;
+        }
+        throw new FileNotFoundException("tools/torch_interop.py not found above " + AppContext.BaseDirectory);
+    }
+}
