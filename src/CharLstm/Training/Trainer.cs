@@ -79,6 +79,7 @@ public sealed class Trainer
     private readonly string _corpusName, _corpusSha256;
     private double _elapsedBefore;        // seconds from earlier sessions (resume)
     private readonly Stopwatch _clock = new(); // this session's training time
+    private long _savedAtStep = -1;       // step of the last save request
     private double _lastValidation = double.NaN;
     private double _intervalLoss, _intervalNorm;
     private int _intervalCount;
@@ -216,7 +217,9 @@ public sealed class Trainer
             }
             AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
         }
-        if (ParametersAreFinite()) SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
+        // The last evaluation may already have saved this very step; saving it again would only
+        // duplicate files (and, with --keep, a step-numbered copy).
+        if (ParametersAreFinite() && _savedAtStep != Step) SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
         _elapsedBefore = Elapsed();
         _clock.Reset();
         return reason;
@@ -245,7 +248,11 @@ public sealed class Trainer
         }
         AddMetricRow(epoch, lr, val, now);
         if (epochEnd || _options.SampleAtEval) EmitSamples();
-        if (ParametersAreFinite()) SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
+        if (ParametersAreFinite())
+        {
+            SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
+            _savedAtStep = Step;
+        }
     }
 
     private bool ParametersAreFinite()

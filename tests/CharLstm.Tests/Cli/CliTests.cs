@@ -285,3 +285,19 @@ public sealed class HelpExampleTests
         Assert.True(checkedCount >= 10, $"only {checkedCount} examples found");
     }
 }
+
+public sealed class CliKeepTests
+{
+    [Fact]
+    public void Keep_n_retains_the_n_most_recent_step_numbered_checkpoints()
+    {
+        using var cli = new CliRunner();
+        cli.WriteCorpus();
+        var r = cli.Run("train", "corpus.txt", "--hidden", "16", "--layers", "1", "--batch", "4", "--seq-len", "16", "--max-steps", "50",
+            "--eval-interval", "10", "--sample-length", "0", "--keep", "2", "--out", "k", "--plain");
+        Assert.Equal(0, r.ExitCode);
+        string[] kept = Directory.GetFiles(cli.PathOf("k"), "step-*.safetensors").Select(f => Path.GetFileName(f)).Order().ToArray();
+        Assert.Equal(["step-00000030.checkpoint.safetensors", "step-00000030.safetensors", "step-00000040.checkpoint.safetensors", "step-00000040.safetensors"], kept);
+        Assert.Equal(40, CharLstm.IO.CheckpointFile.Load(cli.PathOf("k/step-00000040.checkpoint.safetensors")).Step);
+    }
+}

@@ -80,7 +80,8 @@ internal sealed class RunFolder(string path)
     // ScottPlot writes to a path; write it beside the target, then rename over it (atomic like the rest).
     private static void WriteVia(string target, Action<string> save)
     {
-        string tmp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(target)!, "." + System.IO.Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N")[..16] + ".tmp" + System.IO.Path.GetExtension(target));
+        // Named like AtomicFile's temporaries (.<name>.<16 hex>.tmp), so a crash's leftover is cleaned the same way.
+        string tmp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(target)!, "." + System.IO.Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N")[..16] + ".tmp");
         try
         {
             save(tmp);

@@ -119,9 +119,11 @@ internal static class TrainCommand
         var model = trainer.Model;
         model.Summary = new TrainingSummary(corpus.Name, corpus.Sha256, trainer.CharactersSeen, trainer.Step,
             trainer.BestValidationLoss, DateTimeOffset.UtcNow, ToolInfo.Version);
+        CheckpointRotation.PreserveLast(folder.Path, keep); // --keep N: the previous last files get step-numbered names
         CheckpointFile.Save(trainer.CaptureCheckpoint(), folder.Checkpoint);
         model.Save(folder.Last);
-        if (save.IsBest || !File.Exists(folder.Best) && double.IsNaN(trainer.BestValidationLoss) && save.Final) model.Save(folder.Best);
+        // Without a validation split there is no "best": it mirrors the latest model.
+        if (save.IsBest || double.IsNaN(trainer.BestValidationLoss)) model.Save(folder.Best);
         folder.WriteMetrics(trainer.Metrics);
         folder.WritePlot(trainer.Metrics, $"{corpus.Name}: {model.Config.Layers}×{model.Config.HiddenSize} LSTM");
     }
