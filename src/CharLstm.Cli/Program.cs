@@ -1,10 +1,10 @@
+using System.CommandLine;
+using CharLstm.Cli.Commands.Bench;
+
 namespace CharLstm.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        Console.Error.WriteLine("charlstm: verbs are not wired yet.");
-        return 2;
-    }
+    // Perf branch only: the bench verb, so the side-by-side runner can call it. main's Program.cs wins on merge.
+    private static int Main(string[] args) => new RootCommand("charlstm") { BenchCommand.Create() }.Parse(args).Invoke();
 }

@@ -71,8 +71,12 @@ public sealed unsafe class InferenceSession
     private readonly float[] _logits; // (B, V)
 
     /// <summary>A session of <paramref name="batch"/> streams from the zero state.</summary>
-    public InferenceSession(InferenceModel model, int batch = 1)
+    /// <param name="model">The shared model.</param>
+    /// <param name="batch">Streams generated at once.</param>
+    /// <param name="threads">Compute threads (not used yet: the engine runs on one).</param>
+    public InferenceSession(InferenceModel model, int batch = 1, int threads = 1)
     {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1");
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
         _model = model;
         Batch = batch;
@@ -88,6 +92,9 @@ public sealed unsafe class InferenceSession
 
     /// <summary>Streams in this session.</summary>
     public int Batch { get; }
+
+    /// <summary>Compute threads actually used.</summary>
+    public int Threads => 1;
 
     /// <summary>Hidden and cell state carried between steps.</summary>
     public LstmState State { get; }

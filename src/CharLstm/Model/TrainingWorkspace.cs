@@ -49,8 +49,13 @@ public sealed unsafe class TrainingWorkspace
     private bool _haveForward;
 
     /// <summary>Allocates buffers for batches of <paramref name="batch"/> streams × <paramref name="seqLen"/> steps.</summary>
-    public TrainingWorkspace(ModelConfig config, int batch, int seqLen)
+    /// <param name="config">The model's shape.</param>
+    /// <param name="batch">Streams per batch.</param>
+    /// <param name="seqLen">Time steps per batch.</param>
+    /// <param name="threads">Compute threads (not used yet: the engine runs on one).</param>
+    public TrainingWorkspace(ModelConfig config, int batch, int seqLen, int threads = 1)
     {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1");
         config.Validate();
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
         if (seqLen < 1) throw new ArgumentOutOfRangeException(nameof(seqLen), seqLen, "sequence length must be at least 1");
@@ -94,10 +99,20 @@ public sealed unsafe class TrainingWorkspace
         _dc = new float[batch * h];
         InitialHiddenGradient = new float[_layers * batch * h];
         InitialCellGradient = new float[_layers * batch * h];
+        long floats = (long)(_embedded?.Length ?? 0) + _logits.Length + _probs.Length + _dLogits.Length + _dLogitsT.Length + _dOutput.Length
+            + _dGates.Length + _dGatesT.Length + _dInput.Length + _dWeightIhT.Length + _dh.Length + _dc.Length + _headT.Length
+            + InitialHiddenGradient.Length + InitialCellGradient.Length + _inputs.Length + _targets.Length;
+        foreach (var group in new[] { _weightIhT, _weightHhT, _gates, _cell, _hiddenSeq, _tanhCell, _mask, _dropped })
+            foreach (var array in group) floats += array.Length;
+        BufferBytes = 4 * floats;
     }
 
     /// <summary>Streams per batch.</summary>
     public int Batch => _batch;
+    /// <summary>Compute threads actually used.</summary>
+    public int Threads => 1;
+    /// <summary>Bytes held by the workspace's buffers (saved activations and backward scratch).</summary>
+    public long BufferBytes { get; }
     /// <summary>Time steps per batch.</summary>
     public int SeqLen => _seqLen;
 

@@ -14,6 +14,10 @@ namespace CharLstm.Numerics;
 /// </remarks>
 internal static unsafe class MatMul
 {
+    /// <summary>The fast path on a team (the team is not used yet: one thread).</summary>
+    public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
+        => Multiply(c, ldc, a, lda, b, ldb, m, n, k, accumulate);
+
     /// <summary>Fast path: dispatches Vector256 → Vector128 → scalar.</summary>
     public static void Multiply(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
     {
