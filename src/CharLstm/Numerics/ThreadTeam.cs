@@ -16,22 +16,61 @@ namespace CharLstm.Numerics;
 internal sealed unsafe class ThreadTeam : IDisposable
 {
     private readonly Core _core;
+    private readonly float[][] _scratch;
+    private readonly nint[] _scratchStart;
+
+    /// <summary>Floats of per-member scratch (the multiply's packed block of A).</summary>
+    public const int ScratchFloats = MatMul.RowBlock * MatMul.DepthBlock;
 
     /// <summary>A team of <paramref name="size"/> members (1: everything runs inline on the caller).</summary>
     public ThreadTeam(int size)
     {
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), size, "a team has at least one member");
+        _scratch = new float[size][];
+        _scratchStart = new nint[size];
+        for (int i = 0; i < size; i++)
+        {
+            // Pinned, so the aligned start stays valid.
+            _scratch[i] = GC.AllocateUninitializedArray<float>(ScratchFloats + 16, pinned: true);
+            fixed (float* raw = _scratch[i]) _scratchStart[i] = ((nint)raw + 63) & ~(nint)63;
+        }
         _core = new Core(size);
     }
 
-    /// <summary>A team of one: runs everything on the caller's thread.</summary>
-    public static ThreadTeam Single { get; } = new(1);
+    /// <summary>Member <paramref name="member"/>'s scratch: <see cref="ScratchFloats"/> floats, 64-byte aligned.</summary>
+    public float* Scratch(int member) => (float*)_scratchStart[member];
 
     /// <summary>Members, the caller included.</summary>
     public int Size => _core.Size;
 
     /// <summary>Runs <c>work(state, member, Size)</c> on every member and waits for all.</summary>
     public void Run(delegate*<void*, int, int, void> work, void* state) => _core.Run(work, state);
+
+    /// <summary>
+    /// Runs <c>body(state, start, end)</c> over <c>[0, count)</c> cut into one contiguous range per
+    /// member (in units of <paramref name="grain"/>); small counts run inline.
+    /// </summary>
+    public void For(int count, int grain, delegate*<void*, int, int, void> body, void* state)
+    {
+        if (count <= 0) return;
+        if (Size == 1 || count <= grain) { body(state, 0, count); return; }
+        var job = new ForJob { Count = count, Grain = grain, Body = body, State = state };
+        Run(&ForMember, &job);
+    }
+
+    private struct ForJob
+    {
+        public int Count, Grain;
+        public delegate*<void*, int, int, void> Body;
+        public void* State;
+    }
+
+    private static void ForMember(void* state, int member, int members)
+    {
+        var job = (ForJob*)state;
+        var (start, end) = Range(job->Count, members, member, job->Grain);
+        if (start < end) job->Body(job->State, start, end);
+    }
 
     /// <summary>Waits inside a <see cref="Run"/> until every member has reached the barrier.</summary>
     public void Barrier() => _core.Barrier();
