@@ -102,6 +102,77 @@ internal static unsafe class MatMul
         else team.Run(&Compute, &job);
     }
 
+    /// <summary>
+    /// One member's columns <c>[j0, j1)</c> (j0 a multiple of 16) of C (+)= A·B, all M rows, using
+    /// <paramref name="scratch"/> (<see cref="ThreadTeam.ScratchFloats"/> floats) to pack A.
+    /// </summary>
+    public static void MultiplyColumns(float* scratch, float* c, int ldc, float* a, int rowStride, int depthStride, PackedMatrix b, int m, int j0, int j1, bool accumulate)
+    {
+        if (m <= 0 || j0 >= j1) return;
+        if (b.K <= 0)
+        {
+            if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc + j0, j1 - j0).Clear();
+            return;
+        }
+        var job = new Job { C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate };
+        Blocked(ref job, scratch, 0, m, j0, j1);
+    }
+
+    /// <summary>
+    /// Row vector times packed matrix for columns <c>[j0, j1)</c> (j0 a multiple of 16):
+    /// <c>y[j] (+)= Σ_p x[p]·B[p, j]</c>, the same chain as the matrix kernels (so the same bits),
+    /// four panels at a time so eight accumulators hide the FMA latency.
+    /// </summary>
+    public static void MultiplyVector(float* y, float* x, PackedMatrix b, int j0, int j1, bool accumulate)
+    {
+        int k = b.K;
+        for (int j = j0; j < j1;)
+        {
+            float* panel = b.Panel(j / TileColumns);
+            if (Vector256.IsHardwareAccelerated && j + 4 * TileColumns <= j1)
+            {
+                Vector4Panels256(y + j, x, panel, (long)k * TileColumns, k, accumulate);
+                j += 4 * TileColumns;
+                continue;
+            }
+            int cols = Math.Min(TileColumns, j1 - j);
+            for (int jj = 0; jj < cols; jj++)
+            {
+                float sum = accumulate ? y[j + jj] : 0f;
+                for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(x[p], panel[(long)p * TileColumns + jj], sum);
+                y[j + jj] = sum;
+            }
+            j += TileColumns;
+        }
+    }
+
+    private static void Vector4Panels256(float* y, float* x, float* b, long panelStride, int k, bool accumulate)
+    {
+        float* b1 = b + panelStride, b2 = b1 + panelStride, b3 = b2 + panelStride;
+        Vector256<float> s0, s1, s2, s3, s4, s5, s6, s7;
+        if (accumulate)
+        {
+            s0 = Vector256.Load(y); s1 = Vector256.Load(y + 8); s2 = Vector256.Load(y + 16); s3 = Vector256.Load(y + 24);
+            s4 = Vector256.Load(y + 32); s5 = Vector256.Load(y + 40); s6 = Vector256.Load(y + 48); s7 = Vector256.Load(y + 56);
+        }
+        else s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = Vector256<float>.Zero;
+        for (int p = 0; p < k; p++)
+        {
+            var xp = Vector256.Create(x[p]);
+            long o = (long)p * TileColumns;
+            s0 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + o), s0);
+            s1 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + o + 8), s1);
+            s2 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b1 + o), s2);
+            s3 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b1 + o + 8), s3);
+            s4 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b2 + o), s4);
+            s5 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b2 + o + 8), s5);
+            s6 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b3 + o), s6);
+            s7 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b3 + o + 8), s7);
+        }
+        s0.Store(y); s1.Store(y + 8); s2.Store(y + 16); s3.Store(y + 24);
+        s4.Store(y + 32); s5.Store(y + 40); s6.Store(y + 48); s7.Store(y + 56);
+    }
+
     private struct Job
     {
         public float* C, A;

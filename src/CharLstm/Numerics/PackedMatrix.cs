@@ -70,6 +70,9 @@ internal sealed unsafe class PackedMatrix
         team.Run(&PackPanels, &job);
     }
 
+    /// <summary>Where packed column <paramref name="column"/> starts: its element p is at <c>[p · 16]</c>.</summary>
+    public float* Column(int column) => Panel(column / Width) + column % Width;
+
     /// <summary>Packs the column <paramref name="sourceColumn"/> of a B (K, ·) row-major into packed column <paramref name="column"/>.</summary>
     public void PackColumn(int column, float* b, int ldb, int sourceColumn)
     {
