@@ -26,6 +26,12 @@ namespace CharLstm.Numerics;
 /// </remarks>
 internal static unsafe class MatMul
 {
+    /// <summary>Which micro-kernel runs; tests force each one the machine has.</summary>
+    public enum Level { Scalar, Vector128, Vector256 }
+
+    /// <summary>The widest kernel this machine accelerates.</summary>
+    public static Level BestLevel => Vector256.IsHardwareAccelerated ? Level.Vector256 : Vector128.IsHardwareAccelerated ? Level.Vector128 : Level.Scalar;
+
     /// <summary>Rows of the register tile.</summary>
     public const int TileRows = 6;
     /// <summary>Columns of the register tile (one packed panel).</summary>
@@ -87,6 +93,10 @@ internal static unsafe class MatMul
     /// (row-major A: (lda, 1); A given as its transpose (K, M): (1, lda)).
     /// </summary>
     public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate)
+        => Multiply(team, c, ldc, a, rowStride, depthStride, b, m, accumulate, BestLevel);
+
+    /// <summary>As above with the micro-kernel chosen (a level the machine lacks falls back to scalar).</summary>
+    public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate, Level level)
     {
         int n = b.N, k = b.K;
         if (m <= 0 || n <= 0) return;
@@ -95,7 +105,7 @@ internal static unsafe class MatMul
             if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc, n).Clear();
             return;
         }
-        var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate };
+        var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = Supported(level) };
         int panels = b.Panels, tiles = (m + TileRows - 1) / TileRows;
         job.SplitColumns = panels >= 4 * team.Size || panels >= tiles;
         if (team.Size == 1 || (long)m * n * k < 32 * 1024) Compute(&job, 0, 1);
@@ -114,7 +124,7 @@ internal static unsafe class MatMul
             if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc + j0, j1 - j0).Clear();
             return;
         }
-        var job = new Job { C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate };
+        var job = new Job { C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = BestLevel };
         Blocked(ref job, scratch, 0, m, j0, j1);
     }
 
@@ -123,13 +133,14 @@ internal static unsafe class MatMul
     /// <c>y[j] (+)= Σ_p x[p]·B[p, j]</c>, the same chain as the matrix kernels (so the same bits),
     /// four panels at a time so eight accumulators hide the FMA latency.
     /// </summary>
-    public static void MultiplyVector(float* y, float* x, PackedMatrix b, int j0, int j1, bool accumulate)
+    public static void MultiplyVector(float* y, float* x, PackedMatrix b, int j0, int j1, bool accumulate, Level level = Level.Vector256)
     {
         int k = b.K;
+        bool wide = Vector256.IsHardwareAccelerated && level == Level.Vector256;
         for (int j = j0; j < j1;)
         {
             float* panel = b.Panel(j / TileColumns);
-            if (Vector256.IsHardwareAccelerated && j + 4 * TileColumns <= j1)
+            if (wide && j + 4 * TileColumns <= j1)
             {
                 Vector4Panels256(y + j, x, panel, (long)k * TileColumns, k, accumulate);
                 j += 4 * TileColumns;
@@ -179,6 +190,7 @@ internal static unsafe class MatMul
         public int Ldc, RowStride, DepthStride, M;
         public PackedMatrix B;
         public ThreadTeam Team;
+        public Level Level;
         public bool Accumulate, SplitColumns;
     }
 
@@ -197,6 +209,7 @@ internal static unsafe class MatMul
     private static void Blocked(ref Job job, float* aPack, int i0, int i1, int j0, int j1)
     {
         var b = job.B;
+        var level = job.Level;
         int k = b.K, n = b.N, ldc = job.Ldc;
         float* tile = stackalloc float[TileRows * TileColumns];
         for (int jc = j0; jc < j1; jc += ColumnBlock)
@@ -219,14 +232,14 @@ internal static unsafe class MatMul
                             int rows = Math.Min(TileRows, mc - ir);
                             float* cTile = job.C + (long)(ic + ir) * ldc + jr;
                             float* aTile = aPack + (long)ir * kc;
-                            if (rows == TileRows && cols == TileColumns) Kernel(cTile, ldc, aTile, panel, kc, load);
+                            if (rows == TileRows && cols == TileColumns) Kernel(level, cTile, ldc, aTile, panel, kc, load);
                             else
                             {
                                 // Edge tile: through a full 6×16 scratch tile (A rows past m are zero-packed).
                                 if (load)
                                     for (int r = 0; r < rows; r++)
                                         for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * ldc + j];
-                                Kernel(tile, TileColumns, aTile, panel, kc, load);
+                                Kernel(level, tile, TileColumns, aTile, panel, kc, load);
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < cols; j++) cTile[(long)r * ldc + j] = tile[r * TileColumns + j];
                             }
@@ -276,11 +289,18 @@ internal static unsafe class MatMul
     // Micro-kernels: C[6,16] (+)= Apanel[6,kc] · Bpanel[kc,16]; `load` starts the chains from C.
     // ---------------------------------------------------------------------------------------------
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(float* c, int ldc, float* a, float* b, int kc, bool load)
+    private static Level Supported(Level level) => level switch
     {
-        if (Vector256.IsHardwareAccelerated) Kernel256(c, ldc, a, b, kc, load);
-        else if (Vector128.IsHardwareAccelerated) Kernel128(c, ldc, a, b, kc, load);
+        Level.Vector256 when Vector256.IsHardwareAccelerated => Level.Vector256,
+        Level.Vector256 or Level.Vector128 when Vector128.IsHardwareAccelerated => Level.Vector128,
+        _ => Level.Scalar,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel(Level level, float* c, int ldc, float* a, float* b, int kc, bool load)
+    {
+        if (Vector256.IsHardwareAccelerated && level == Level.Vector256) Kernel256(c, ldc, a, b, kc, load);
+        else if (Vector128.IsHardwareAccelerated && level != Level.Scalar) Kernel128(c, ldc, a, b, kc, load);
         else KernelScalar(c, ldc, a, b, kc, load);
     }
 
