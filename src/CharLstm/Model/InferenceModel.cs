@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CharLstm.Numerics;
+using CharLstm.Ops;
 
 // The step's job struct lives on the caller's stack and is passed by pointer; it holds object
 // references, which is safe here: the caller's frame keeps them alive and waits for every member.
@@ -276,24 +277,12 @@ public sealed unsafe class InferenceSession
     // The session's buffers are allocated pinned, so their addresses never change.
     private static float* Pinned(float[] array) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
 
-    // One group of units for one stream, the same operations as LstmCell.Forward:
-    // i, f, o = σ; g = tanh; c' = f·c + i·g; h' = o·tanh(c').
+    // One group of units for one stream, through the training forward's own cell code.
     private static void CellGroup(float* gates, float* c, float* hOut, float* tanhC, int units)
     {
         const int Unit = InferenceModel.GroupUnits;
-        var i = new Span<float>(gates, units);
-        var f = new Span<float>(gates + Unit, units);
-        var g = new Span<float>(gates + 2 * Unit, units);
-        var o = new Span<float>(gates + 3 * Unit, units);
-        TensorPrimitives.Sigmoid(i, i);
-        TensorPrimitives.Sigmoid(f, f);
-        TensorPrimitives.Tanh(g, g);
-        TensorPrimitives.Sigmoid(o, o);
         var cs = new Span<float>(c, units);
-        TensorPrimitives.Multiply(f, cs, cs);
-        TensorPrimitives.FusedMultiplyAdd(i, g, cs, cs);
-        var t = new Span<float>(tanhC, units);
-        TensorPrimitives.Tanh(cs, t);
-        TensorPrimitives.Multiply(o, t, new Span<float>(hOut, units));
+        LstmCell.ForwardUnits(new Span<float>(gates, units), new Span<float>(gates + Unit, units), new Span<float>(gates + 2 * Unit, units),
+            new Span<float>(gates + 3 * Unit, units), cs, cs, new Span<float>(tanhC, units), new Span<float>(hOut, units));
     }
 }

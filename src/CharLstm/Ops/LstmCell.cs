@@ -25,16 +25,39 @@ internal static class LstmCell
         for (int b = 0; b < batch; b++)
         {
             var g = gates.Slice(b * 4 * hs, 4 * hs);
-            TensorPrimitives.Sigmoid(g[..(2 * hs)], g[..(2 * hs)]);            // i, f
-            TensorPrimitives.Tanh(g.Slice(2 * hs, hs), g.Slice(2 * hs, hs));    // g
-            TensorPrimitives.Sigmoid(g.Slice(3 * hs, hs), g.Slice(3 * hs, hs)); // o
-            var cRow = c.Slice(b * hs, hs);
-            TensorPrimitives.Multiply(g.Slice(hs, hs), cPrev.Slice(b * hs, hs), cRow);       // f*c
-            TensorPrimitives.FusedMultiplyAdd(g[..hs], g.Slice(2 * hs, hs), cRow, cRow);    // + i*g
-            var tRow = tanhC.Slice(b * hs, hs);
-            TensorPrimitives.Tanh(cRow, tRow);
-            TensorPrimitives.Multiply(g.Slice(3 * hs, hs), tRow, h.Slice(b * hs, hs));
+            ForwardUnits(g[..hs], g.Slice(hs, hs), g.Slice(2 * hs, hs), g.Slice(3 * hs, hs),
+                cPrev.Slice(b * hs, hs), c.Slice(b * hs, hs), tanhC.Slice(b * hs, hs), h.Slice(b * hs, hs));
         }
+    }
+
+    /// <summary>
+    /// The cell for a run of units whose four gates lie apart (generation groups them by 16 units):
+    /// exactly the operations of <see cref="Forward"/>, so both give the same bits. c may alias cPrev.
+    /// </summary>
+    public static void ForwardUnits(Span<float> i, Span<float> f, Span<float> g, Span<float> o, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h)
+    {
+        if (!Vector.IsHardwareAccelerated)
+        {
+            for (int j = 0; j < i.Length; j++)
+            {
+                float ij = Sigmoid(i[j]), fj = Sigmoid(f[j]), gj = MathF.Tanh(g[j]), oj = Sigmoid(o[j]);
+                i[j] = ij; f[j] = fj; g[j] = gj; o[j] = oj;
+                float cj = fj * cPrev[j] + ij * gj;
+                float tc = MathF.Tanh(cj);
+                c[j] = cj;
+                tanhC[j] = tc;
+                h[j] = oj * tc;
+            }
+            return;
+        }
+        TensorPrimitives.Sigmoid(i, i);
+        TensorPrimitives.Sigmoid(f, f);
+        TensorPrimitives.Tanh(g, g);
+        TensorPrimitives.Sigmoid(o, o);
+        TensorPrimitives.Multiply(f, cPrev, c);          // f*c
+        TensorPrimitives.FusedMultiplyAdd(i, g, c, c);    // + i*g
+        TensorPrimitives.Tanh(c, tanhC);
+        TensorPrimitives.Multiply(o, tanhC, h);
     }
 
     /// <summary>Scalar oracle for <see cref="Forward"/>.</summary>
