@@ -62,6 +62,8 @@ public sealed record BenchmarkSettings
     public int Warmup { get; init; } = 3;
     /// <summary>Seed of the model's initialisation, the random batches and the sampler.</summary>
     public ulong Seed { get; init; } = 1234;
+    /// <summary>Training: also time each phase of the step (adds a timestamp per phase; reported as <c>profile</c>).</summary>
+    public bool Profile { get; init; }
     /// <summary>Preset fields overridden on the command line (recorded in the output).</summary>
     public IReadOnlyDictionary<string, int> Overrides { get; init; } = new Dictionary<string, int>();
 
@@ -106,6 +108,8 @@ public sealed record BenchmarkResult
     public long PeakRssBytes { get; init; }
     /// <summary>Working set before the model was built: the runtime's own share (bytes).</summary>
     public long BaselineRssBytes { get; init; }
+    /// <summary>Training with <see cref="BenchmarkSettings.Profile"/>: share of the measured time per phase, largest first.</summary>
+    public IReadOnlyList<(string Phase, double Share)>? Profile { get; init; }
     /// <summary>Training: parameters, gradients, optimizer moments and the workspace's saved activations and scratch (bytes).</summary>
     public long? ModelBytes { get; init; }
 
@@ -163,6 +167,12 @@ public sealed record BenchmarkResult
                 w.WriteNumber("model_bytes", bytes);
                 // The memory target: (peak − runtime baseline) / (params + optimizer + activations).
                 w.WriteNumber("rss_over_model", Math.Round((PeakRssBytes - BaselineRssBytes) / (double)bytes, 3));
+            }
+            if (Profile is not null)
+            {
+                w.WriteStartObject("profile");
+                foreach (var (phase, share) in Profile) w.WriteNumber(phase, Math.Round(share, 4));
+                w.WriteEndObject();
             }
             w.WriteEndObject();
         }
@@ -287,22 +297,29 @@ public static unsafe class EngineBenchmark
             }
         }
         int call = 0;
+        PhaseClock? clock = null;
         void Step()
         {
             int i = call++ % Pool;
             Array.Clear(gradients);
             float loss = workspace.Forward(model, inputs[i], targets[i], state, training: true);
             workspace.Backward(model, gradients);
+            clock?.Restart();
             guard.Step(model.Parameters, gradients, loss);
+            clock?.Lap(Phase.Optimizer);
         }
         for (int i = 0; i < s.Warmup; i++) Step();
+        if (s.Profile) workspace.Clock = clock = new PhaseClock();
+        long started = Stopwatch.GetTimestamp();
         var reps = TimedReps(Step, c.Batch * c.Seq, s.Seconds, s.Reps, "train", log);
+        double total = Stopwatch.GetElapsedTime(started).TotalSeconds;
         long modelBytes = 4L * (model.Parameters.Length + gradients.Length) + adam.StateBuffers.Values.Sum(b => 4L * b.Length) + workspace.BufferBytes;
         GC.KeepAlive(workspace);
         return new BenchmarkResult
         {
             Settings = s, Threads = workspace.Threads, Reps = reps, Unit = "chars/s",
             PeakRssBytes = PeakWorkingSet(), BaselineRssBytes = baseline, ModelBytes = modelBytes,
+            Profile = clock?.Totals().Select(t => (t.Phase, t.Seconds / total)).ToList(),
         };
     }
 

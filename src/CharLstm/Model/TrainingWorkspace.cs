@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using CharLstm.Benchmarking;
 using CharLstm.Numerics;
 using CharLstm.Ops;
 
@@ -57,6 +58,9 @@ public sealed unsafe class TrainingWorkspace
     private readonly PackedMatrix _backWeights;     // W_hh (4H, H), W_ih (4H, In) or W_head (V, H) packed as B
     private readonly PackedMatrix _backRecurrent;   // W_hh (4H, H) packed, for the per-step dh product
     private readonly PackedMatrix _activations;     // an activation (N, ·) packed as B for a weight gradient
+
+    /// <summary>When set, each phase's wall time is charged to it (the bench verb's profile).</summary>
+    internal PhaseClock? Clock { get; set; }
 
     private bool _dropoutActive;
     private bool _haveForward;
@@ -172,6 +176,7 @@ public sealed unsafe class TrainingWorkspace
     public float Forward(LstmModel model, ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, LstmState state, bool training, Rng? rng = null)
     {
         CheckShapes(model, inputs, targets, state);
+        Clock?.Restart();
         int n = _rows, bsz = _batch, h = _hidden, v = _vocab, gw = 4 * h;
         for (int b = 0; b < bsz; b++)
             for (int t = 0; t < _seqLen; t++)
@@ -197,6 +202,7 @@ public sealed unsafe class TrainingWorkspace
                 float* bih = prm + layout[$"lstm.bias_ih_l{l}"].Offset;
                 float* bhh = prm + layout[$"lstm.bias_hh_l{l}"].Offset;
                 _recurrentWeights[l].PackTransposed(_team, whh, h, h, gw);
+                Clock?.Lap(Phase.Pack);
                 fixed (float* gates = _gates[l], hs = _hiddenSeq[l], cs = _cell[l], tc = _tanhCell[l])
                 {
                     // Input projection for all T steps at once: gates = (b_ih + b_hh) + X · W_ihᵀ.
@@ -205,14 +211,18 @@ public sealed unsafe class TrainingWorkspace
                         fixed (float* table = _oneHotTable) MatMul.Transpose(table, gw, wih, inSize, gw, inSize);
                         var job = new GatherJob { Gates = gates, Table = _oneHotTable, Tokens = _inputs, Bih = bih, Bhh = bhh, Width = gw };
                         _team.For(n, 1, &GatherRows, &job);
+                        Clock?.Lap(Phase.InputProjection);
                     }
                     else
                     {
                         _inputWeights[l].PackTransposed(_team, wih, inSize, inSize, gw);
+                        Clock?.Lap(Phase.Pack);
                         var job = new GatherJob { Gates = gates, Bih = bih, Bhh = bhh, Width = gw };
                         _team.For(n, 1, &BiasRows, &job);
+                        Clock?.Lap(Phase.InputProjection);
                         var (xArr, xOff) = LayerInput(l);
                         fixed (float* x = xArr) MatMul.Multiply(_team, gates, gw, x + xOff, inSize, 1, _inputWeights[l], n, accumulate: true);
+                        Clock?.Lap(Phase.InputProjection);
                     }
 
                     // Initial state into block 0, then the recurrence.
@@ -222,23 +232,27 @@ public sealed unsafe class TrainingWorkspace
                     {
                         long rowT = (long)t * bsz;
                         MatMul.Multiply(_team, gates + rowT * gw, gw, hs + rowT * h, h, 1, _recurrentWeights[l], bsz, accumulate: true);
+                        Clock?.Lap(Phase.Recurrent);
                         var cellJob = new CellJob
                         {
                             Gates = gates + rowT * gw, CPrev = cs + rowT * h, C = cs + rowT * h + (long)bsz * h,
                             TanhC = tc + rowT * h, H = hs + rowT * h + (long)bsz * h, Hidden = h,
                         };
                         _team.For(bsz, 1, &CellForwardRows, &cellJob);
+                        Clock?.Lap(Phase.CellForward);
                     }
                     _hiddenSeq[l].AsSpan(n * h, bsz * h).CopyTo(state.H.AsSpan(l * bsz * h));
                     _cell[l].AsSpan(n * h, bsz * h).CopyTo(state.C.AsSpan(l * bsz * h));
                 }
                 if (_dropoutActive) Dropout.Forward(_dropped[l], _mask[l], LayerOutput(l), _config.Dropout, rng!);
+                Clock?.Lap(Phase.Other);
             }
 
             // Head: logits = b + Y · W_headᵀ; then softmax and the loss, row by row.
             float* headW = prm + layout["head.weight"].Offset;
             float* headB = prm + layout["head.bias"].Offset;
             _headWeights.PackTransposed(_team, headW, h, h, v);
+            Clock?.Lap(Phase.Pack);
             fixed (float* logits = _logits, probs = _probs, y = LayerOutputArray(_layers - 1))
             fixed (int* tg = _targets)
             fixed (double* rowLoss = _rowLoss)
@@ -246,8 +260,10 @@ public sealed unsafe class TrainingWorkspace
                 var biasJob = new GatherJob { Gates = logits, Bih = headB, Width = v };
                 _team.For(n, 1, &BiasRows, &biasJob);
                 MatMul.Multiply(_team, logits, v, y + LayerOutputOffset(_layers - 1), h, 1, _headWeights, n, accumulate: true);
+                Clock?.Lap(Phase.Head);
                 var lossJob = new LossJob { Logits = logits, Probs = probs, Targets = tg, RowLoss = rowLoss, Vocab = v };
                 _team.For(n, 16, &LossRows, &lossJob);
+                Clock?.Lap(Phase.Loss);
             }
         }
         double sum = 0;
@@ -303,23 +319,30 @@ public sealed unsafe class TrainingWorkspace
         int n = _rows, bsz = _batch, h = _hidden, v = _vocab, gw = 4 * h;
         var layout = model.Layout;
         float[] p = model.Parameters;
+        Clock?.Restart();
 
         fixed (float* prm = p, grad = gradients, dLogits = _dLogits, probs = _probs, dOut = _dOutput, dGates = _dGates, dh = _dh, dc = _dc)
         fixed (int* tg = _targets)
         {
             var lossJob = new LossJob { Logits = dLogits, Probs = probs, Targets = tg, Vocab = v, Scale = 1f / n };
             _team.For(n, 16, &LossBackwardRows, &lossJob);
+            Clock?.Lap(Phase.Loss);
 
             // Head: dW += dLogitsᵀ · Y; db += Σ rows; dY = dLogits · W.
             var headW = layout["head.weight"];
             fixed (float* y = LayerOutputArray(_layers - 1))
             {
                 _activations.Pack(_team, y + LayerOutputOffset(_layers - 1), h, n, h);
+                Clock?.Lap(Phase.Pack);
                 MatMul.Multiply(_team, grad + headW.Offset, h, dLogits, 1, v, _activations, v, accumulate: true);
+                Clock?.Lap(Phase.WeightGradients);
             }
             ColumnSums(grad + layout["head.bias"].Offset, null, dLogits, n, v);
+            Clock?.Lap(Phase.BiasSums);
             _backWeights.Pack(_team, prm + headW.Offset, h, v, h);
+            Clock?.Lap(Phase.Pack);
             MatMul.Multiply(_team, dOut, h, dLogits, v, 1, _backWeights, n, accumulate: false);
+            Clock?.Lap(Phase.InputGradients);
 
             for (int l = _layers - 1; l >= 0; l--)
             {
@@ -328,6 +351,7 @@ public sealed unsafe class TrainingWorkspace
                 var wih = layout[$"lstm.weight_ih_l{l}"];
                 var whh = layout[$"lstm.weight_hh_l{l}"];
                 _backRecurrent.Pack(_team, prm + whh.Offset, h, gw, h);
+                Clock?.Lap(Phase.Pack);
 
                 // Backward through time: the recurrent gradient dh and the cell gradient dc run right to left.
                 Array.Clear(_dh);
@@ -343,7 +367,9 @@ public sealed unsafe class TrainingWorkspace
                             Gates = gates + rowT * gw, CPrev = cs + rowT * h, TanhC = tc + rowT * h, Hidden = h,
                         };
                         _team.For(bsz, 1, &CellBackwardRows, &cellJob);
+                        Clock?.Lap(Phase.CellBackward);
                         MatMul.Multiply(_team, dh, h, dGates + rowT * gw, gw, 1, _backRecurrent, bsz, accumulate: false);
+                        Clock?.Lap(Phase.RecurrentBackward);
                     }
                 }
                 _dh.CopyTo(InitialHiddenGradient, l * bsz * h);
@@ -354,9 +380,12 @@ public sealed unsafe class TrainingWorkspace
                 fixed (float* hs = _hiddenSeq[l])
                 {
                     _activations.Pack(_team, hs, h, n, h);
+                    Clock?.Lap(Phase.Pack);
                     MatMul.Multiply(_team, grad + whh.Offset, h, dGates, 1, gw, _activations, gw, accumulate: true);
+                    Clock?.Lap(Phase.WeightGradients);
                 }
                 ColumnSums(grad + layout[$"lstm.bias_ih_l{l}"].Offset, grad + layout[$"lstm.bias_hh_l{l}"].Offset, dGates, n, gw);
+                Clock?.Lap(Phase.BiasSums);
 
                 if (l == 0 && _config.OneHot)
                 {
@@ -367,28 +396,38 @@ public sealed unsafe class TrainingWorkspace
                     {
                         var job = new ScatterJob { Target = dW, Source = dGates, Tokens = tokens, Rows = n, Width = gw };
                         _team.For(gw, 8, &ScatterColumns, &job);
+                        Clock?.Lap(Phase.WeightGradients);
                     }
                     var dst = gradients.AsSpan(wih.Offset, wih.Length);
                     for (int gRow = 0; gRow < gw; gRow++)
                         for (int tok = 0; tok < v; tok++) dst[gRow * v + tok] += _dWeightIhT[tok * gw + gRow];
+                    Clock?.Lap(Phase.WeightGradients);
                     continue;
                 }
                 var (inArr, inOff) = LayerInput(l);
                 fixed (float* x = inArr)
                 {
                     _activations.Pack(_team, x + inOff, inSize, n, inSize);
+                    Clock?.Lap(Phase.Pack);
                     MatMul.Multiply(_team, grad + wih.Offset, inSize, dGates, 1, gw, _activations, gw, accumulate: true);
+                    Clock?.Lap(Phase.WeightGradients);
                 }
 
                 // Gradient for the layer below (or the embedding): dX = dG · W_ih.
                 _backWeights.Pack(_team, prm + wih.Offset, inSize, gw, inSize);
+                Clock?.Lap(Phase.Pack);
                 if (l > 0)
+                {
                     MatMul.Multiply(_team, dOut, h, dGates, gw, 1, _backWeights, n, accumulate: false);
+                    Clock?.Lap(Phase.InputGradients);
+                }
                 else
                     fixed (float* dIn = _dInput)
                     {
                         MatMul.Multiply(_team, dIn, inSize, dGates, gw, 1, _backWeights, n, accumulate: false);
+                        Clock?.Lap(Phase.InputGradients);
                         EmbeddingBackward(gradients.AsSpan(layout["embedding.weight"].Offset), _dInput, _inputs, inSize);
+                        Clock?.Lap(Phase.Other);
                     }
             }
         }

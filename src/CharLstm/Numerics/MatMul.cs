@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 // Job structs for the thread team live on the caller's stack and are passed by pointer; some hold
 // object references, which is safe here: the caller's frame keeps them alive and the caller waits
@@ -40,8 +41,9 @@ internal static unsafe class MatMul
     public const int DepthBlock = 256;
     /// <summary>Rows of A packed at a time (multiple of 6): 144 × 256 floats = 144 KB, kept in L2.</summary>
     public const int RowBlock = 144;
-    /// <summary>Columns per block (multiple of 16): 256 KB of packed B per k block, in L2 beside A.</summary>
-    public const int ColumnBlock = 256;
+    /// <summary>Columns per block (multiple of 16). Each 16 KB panel of B is reused from L1 by all the
+    /// row tiles of an A block, so B's block can be large; A is repacked once per column block.</summary>
+    public const int ColumnBlock = 1024;
 
     [ThreadStatic] private static ThreadTeam? t_ownTeam;
     [ThreadStatic] private static PackedMatrix? t_scratch;
@@ -231,6 +233,13 @@ internal static unsafe class MatMul
                         {
                             int rows = Math.Min(TileRows, mc - ir);
                             float* cTile = job.C + (long)(ic + ir) * ldc + jr;
+                            // C rows are far apart and usually out of cache: ask for the next tile's
+                            // lines now, so they arrive while this tile computes.
+                            if (Sse.IsSupported && ir + 2 * TileRows <= mc)
+                            {
+                                float* next = cTile + (long)TileRows * ldc;
+                                for (int r = 0; r < TileRows; r++, next += ldc) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
+                            }
                             float* aTile = aPack + (long)ir * kc;
                             if (rows == TileRows && cols == TileColumns) Kernel(level, cTile, ldc, aTile, panel, kc, load);
                             else

@@ -21,6 +21,7 @@ internal static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "Repetitions", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps before measuring", DefaultValueFactory = _ => 3 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the model, the batches and the sampler", DefaultValueFactory = _ => 1234UL };
+        var profile = new Option<bool>("--profile") { Description = "Training: also report the share of time per phase of the step" };
         var json = new Option<bool>("--json") { Description = "Accepted for symmetry with the peer; the output is always JSON" };
         var overrides = new[] { "vocab", "embedding", "hidden", "layers", "batch", "seq" }
             .Select(field => new Option<int?>($"--{field}") { Description = $"Override the preset's {field}" })
@@ -28,7 +29,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Measure training, generation or the matrix multiply on one configuration; prints one JSON object.")
         {
-            config, mode, genBatch, threads, seconds, reps, warmup, seed, json,
+            config, mode, genBatch, threads, seconds, reps, warmup, seed, profile, json,
         };
         foreach (var option in overrides) command.Options.Add(option);
 
@@ -58,6 +59,7 @@ internal static class BenchCommand
                 Reps = parse.GetValue(reps),
                 Warmup = parse.GetValue(warmup),
                 Seed = parse.GetValue(seed),
+                Profile = parse.GetValue(profile),
                 Overrides = given,
             };
             try
