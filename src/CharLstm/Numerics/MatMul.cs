@@ -139,6 +139,7 @@ internal static unsafe class MatMul
     {
         int k = b.K;
         bool wide = Vector256.IsHardwareAccelerated && level == Level.Vector256;
+        float* tile = stackalloc float[TileColumns];
         for (int j = j0; j < j1;)
         {
             float* panel = b.Panel(j / TileColumns);
@@ -149,6 +150,16 @@ internal static unsafe class MatMul
                 continue;
             }
             int cols = Math.Min(TileColumns, j1 - j);
+            if (wide)
+            {
+                // One panel: two chains (latency-bound, but 8 lanes each); a partial panel through a tile.
+                float* dst = cols == TileColumns ? y + j : tile;
+                if (cols < TileColumns) for (int jj = 0; jj < TileColumns; jj++) tile[jj] = jj < cols ? y[j + jj] : 0f;
+                VectorPanel256(dst, x, panel, k, accumulate);
+                if (cols < TileColumns) for (int jj = 0; jj < cols; jj++) y[j + jj] = tile[jj];
+                j += TileColumns;
+                continue;
+            }
             for (int jj = 0; jj < cols; jj++)
             {
                 float sum = accumulate ? y[j + jj] : 0f;
@@ -157,6 +168,19 @@ internal static unsafe class MatMul
             }
             j += TileColumns;
         }
+    }
+
+    private static void VectorPanel256(float* y, float* x, float* b, int k, bool accumulate)
+    {
+        Vector256<float> s0 = accumulate ? Vector256.Load(y) : Vector256<float>.Zero;
+        Vector256<float> s1 = accumulate ? Vector256.Load(y + 8) : Vector256<float>.Zero;
+        for (int p = 0; p < k; p++)
+        {
+            var xp = Vector256.Create(x[p]);
+            s0 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + (long)p * TileColumns), s0);
+            s1 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + (long)p * TileColumns + 8), s1);
+        }
+        s0.Store(y); s1.Store(y + 8);
     }
 
     private static void Vector4Panels256(float* y, float* x, float* b, long panelStride, int k, bool accumulate)
