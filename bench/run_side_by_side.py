@@ -39,7 +39,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 PEER = BENCH_DIR / "peer" / "torch_char_lstm.py"
-DEFAULT_OURS = ("dotnet bench/../src/CharLstm.Cli/bin/Release/net10.0/charlstm.dll bench")
+DEFAULT_OURS = ("dotnet src/CharLstm.Cli/bin/Release/net10.0/CharLstm.Cli.dll bench")
 DEFAULT_CASES = ("train:T1,train:T2,train:T3,"
                  "gen1:T1,gen1:T2,gen1:T3,"
                  "gen32:T1,gen32:T2,gen32:T3,"
@@ -296,7 +296,8 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
         f"- Order within a round: {', '.join(v['name'] for v in variants)}, case by case; "
         "the round is the outer loop.",
         f"- Threads: `--threads {args.threads}` for both engines; the peer is also run "
-        "under each OPENBLAS_NUM_THREADS shown, and the faster is kept per figure.",
+        "under each OPENBLAS_NUM_THREADS shown (`T1+OB=2`: torch on 1 thread, OpenBLAS on 2), "
+        "and the fastest is kept per figure.",
         f"- CharLstm command: `{args.ours}`" + (" (not run: `--peer-only`)" if args.peer_only else ""),
         f"- PyTorch peer: `{args.python} bench/peer/torch_char_lstm.py`",
     ]
@@ -367,6 +368,10 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2, help="--threads for both engines")
     p.add_argument("--peer-openblas", default="1,2",
                    help="OPENBLAS_NUM_THREADS values to run the peer under (default 1,2)")
+    p.add_argument("--peer-extra", default="1:2",
+                   help="extra peer settings TORCH_THREADS:OPENBLAS_THREADS, comma separated "
+                        "(default 1:2: torch on one thread, so OpenBLAS's two threads have the "
+                        "cores to themselves); empty for none")
     p.add_argument("--peer-only", action="store_true", help="do not run our command")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 round, 1 repetition of 0.5 s (sgemm 0.2 s)")
@@ -393,6 +398,10 @@ def main(argv=None) -> int:
         variants.append({"name": "ours", "engine": "ours"})
     for ob in [x.strip() for x in args.peer_openblas.split(",") if x.strip()]:
         variants.append({"name": f"OB={ob}", "engine": "peer", "openblas": ob})
+    for extra in [x.strip() for x in args.peer_extra.split(",") if x.strip()]:
+        torch_threads, _, ob = extra.partition(":")
+        variants.append({"name": f"T{torch_threads}+OB={ob}", "engine": "peer",
+                         "openblas": ob, "torch_threads": int(torch_threads)})
 
     command = "cd <repo> && " + shlex.join([sys.executable, "bench/run_side_by_side.py",
                                             *sys.argv[1:]])
@@ -417,7 +426,9 @@ def main(argv=None) -> int:
                     cmd = shlex.split(args.ours) + bench_args
                 else:
                     env["OPENBLAS_NUM_THREADS"] = v["openblas"]
-                    cmd = [args.python, str(PEER)] + bench_args
+                    peer_args = (case.bench_args(v["torch_threads"], seconds, args.reps)
+                                 if "torch_threads" in v else bench_args)
+                    cmd = [args.python, str(PEER)] + peer_args
                 run = run_once(cmd, env, timeout, case)
                 run.update(round=rnd, variant=v["name"], command=shlex.join(cmd))
                 if run["ok"]:

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CharLstm.Cli.Commands.Bench;
 using CharLstm.Cli.Commands.Common;
 using CharLstm.Cli.Commands.Eval;
 using CharLstm.Cli.Commands.Generate;
@@ -18,6 +19,7 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

@@ -1,93 +1,170 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using CharLstm.Numerics;
 using CharLstm.Ops;
+
+// The step's job struct lives on the caller's stack and is passed by pointer; it holds object
+// references, which is safe here: the caller's frame keeps them alive and waits for every member.
+#pragma warning disable CS8500
 
 namespace CharLstm.Model;
 
 /// <summary>
-/// A read-only snapshot of a model laid out for generation: weights transposed for row-vector
-/// products, and layer 0's input projection folded into a per-character table
-/// (<c>table[v] = x(v) · W_ih0ᵀ + b_ih0 + b_hh0</c>), so the first layer costs one row lookup per
-/// character. Safe to share between any number of <see cref="InferenceSession"/>s on any threads.
+/// A read-only snapshot of a model laid out for generation: each layer's weights packed once for
+/// the matrix kernels, layer 0's input projection folded into a per-character table
+/// (<c>table[v] = (b_ih0 + b_hh0) + x(v) · W_ih0ᵀ</c>), and for upper layers W_ih and W_hh stacked so
+/// <c>[h_below ; h_own] · [W_ih ; W_hh]ᵀ</c> is one product. Safe to share between any number of
+/// <see cref="InferenceSession"/>s on any threads.
 /// </summary>
+/// <remarks>
+/// Gate columns are regrouped by 16 units: group q holds [i | f | g | o] of units 16q..16q+15, each a
+/// 16-column panel. A thread that owns a group then has everything the cell update of those units
+/// needs, so a layer is one product-and-cell pass per thread with one barrier after it. Each
+/// element's sum runs in the same order as the training forward, so logits match it bit for bit.
+/// </remarks>
 public sealed unsafe class InferenceModel
 {
-    internal readonly float[] InputTable;   // (V, 4H) layer 0 input projection with both biases
-    internal readonly float[][] WeightIhT;  // per layer ≥ 1 (H, 4H); [0] unused
-    internal readonly float[][] WeightHhT;  // per layer (H, 4H)
-    internal readonly float[][] Bias;       // per layer (4H): b_ih + b_hh ([0] folded into InputTable)
-    internal readonly float[] HeadT;        // (H, V)
-    internal readonly float[] HeadBias;     // (V)
+    /// <summary>Units per gate group (one packed panel per gate).</summary>
+    internal const int GroupUnits = PackedMatrix.Width;
+
+    internal readonly float[] InputTable;        // (V, 64·G) layer 0 input projection with both biases, grouped columns
+    internal readonly PackedMatrix[] Weights;    // layer 0: W_hhᵀ (H, 64·G); layer l ≥ 1: [W_ihᵀ ; W_hhᵀ] (2H, 64·G)
+    internal readonly float[][] Bias;            // per layer (64·G): b_ih + b_hh, grouped ([0] folded into InputTable)
+    internal readonly PackedMatrix Head;         // W_headᵀ (H, V)
+    internal readonly float[] HeadBias;          // (V)
 
     /// <summary>Snapshots <paramref name="model"/>; later changes to the model do not affect this copy.</summary>
     public InferenceModel(LstmModel model)
     {
         Config = model.Config;
         int v = Config.VocabSize, h = Config.HiddenSize, gw = 4 * h, layers = Config.Layers;
-        WeightIhT = new float[layers][];
-        WeightHhT = new float[layers][];
+        Groups = (h + GroupUnits - 1) / GroupUnits;
+        int width = 4 * GroupUnits * Groups;
+        Weights = new PackedMatrix[layers];
         Bias = new float[layers][];
+        var team = MatMul.CallerTeam;
         fixed (float* p = model.Parameters)
         {
             for (int l = 0; l < layers; l++)
             {
-                int inSize = Config.LayerInputSize(l);
-                Bias[l] = new float[gw];
-                TensorPrimitives.Add(model.View($"lstm.bias_ih_l{l}"), model.View($"lstm.bias_hh_l{l}"), Bias[l]);
-                WeightIhT[l] = new float[inSize * gw];
-                fixed (float* dst = WeightIhT[l]) MatMul.Transpose(dst, gw, p + model.Layout[$"lstm.weight_ih_l{l}"].Offset, inSize, gw, inSize);
-                WeightHhT[l] = new float[h * gw];
-                fixed (float* dst = WeightHhT[l]) MatMul.Transpose(dst, gw, p + model.Layout[$"lstm.weight_hh_l{l}"].Offset, h, gw, h);
+                float* wih = p + model.Layout[$"lstm.weight_ih_l{l}"].Offset;
+                float* whh = p + model.Layout[$"lstm.weight_hh_l{l}"].Offset;
+                var bias = new float[gw];
+                TensorPrimitives.Add(model.View($"lstm.bias_ih_l{l}"), model.View($"lstm.bias_hh_l{l}"), bias);
+                Bias[l] = Regroup(bias, 1, h);
+                var packed = Weights[l] = new PackedMatrix();
+                int below = l == 0 ? 0 : h; // rows of W_ihᵀ stacked above W_hhᵀ
+                packed.Reshape(below + h, width);
+                for (int column = 0; column < width; column++)
+                {
+                    float* dst = packed.Column(column);
+                    int source = SourceRow(column, h);
+                    for (int q = 0; q < below + h; q++)
+                        dst[(long)q * PackedMatrix.Width] = source < 0 ? 0f : q < below ? wih[(long)source * below + q] : whh[(long)source * h + (q - below)];
+                }
             }
-            InputTable = new float[v * gw];
-            fixed (float* table = InputTable, wihT = WeightIhT[0])
+
+            // Table: the chain starts from the bias sum, as in the training forward.
+            var table = new float[v * gw];
+            for (int r = 0; r < v; r++) TensorPrimitives.Add(model.View("lstm.bias_ih_l0"), model.View("lstm.bias_hh_l0"), table.AsSpan(r * gw, gw));
+            float* wih0 = p + model.Layout["lstm.weight_ih_l0"].Offset;
+            if (Config.OneHot)
             {
-                if (Config.OneHot) WeightIhT[0].AsSpan().CopyTo(InputTable); // one-hot row v of X·W_ihᵀ is row v of W_ihᵀ
-                else MatMul.Multiply(table, gw, p + model.Layout["embedding.weight"].Offset, Config.EmbeddingSize, wihT, gw, v, gw, Config.EmbeddingSize, accumulate: false);
+                // One-hot row v of X·W_ihᵀ is column v of W_ih.
+                for (int r = 0; r < v; r++)
+                    for (int j = 0; j < gw; j++) table[r * gw + j] += wih0[(long)j * v + r];
             }
-            for (int r = 0; r < v; r++) TensorPrimitives.Add(InputTable.AsSpan(r * gw, gw), Bias[0], InputTable.AsSpan(r * gw, gw));
-            WeightIhT[0] = [];
-            HeadT = new float[h * v];
-            fixed (float* dst = HeadT) MatMul.Transpose(dst, v, p + model.Layout["head.weight"].Offset, h, v, h);
+            else
+            {
+                var w = new PackedMatrix();
+                w.PackTransposed(team, wih0, Config.EmbeddingSize, Config.EmbeddingSize, gw);
+                fixed (float* t = table) MatMul.Multiply(team, t, gw, p + model.Layout["embedding.weight"].Offset, Config.EmbeddingSize, 1, w, v, accumulate: true);
+            }
+            InputTable = Regroup(table, v, h);
+            Head = new PackedMatrix();
+            Head.PackTransposed(team, p + model.Layout["head.weight"].Offset, h, h, v);
             HeadBias = model.View("head.bias").ToArray();
         }
     }
 
     /// <summary>The model's shape.</summary>
     public ModelConfig Config { get; }
+
+    /// <summary>Gate groups: ⌈H / 16⌉.</summary>
+    internal int Groups { get; }
+
+    // Grouped column → PyTorch gate row (gate·H + unit), or −1 for padding past H.
+    internal static int SourceRow(int column, int hidden)
+    {
+        int group = column / (4 * GroupUnits), gate = column / GroupUnits % 4, unit = group * GroupUnits + column % GroupUnits;
+        return unit < hidden ? gate * hidden + unit : -1;
+    }
+
+    // (rows, 4H) in PyTorch gate order → (rows, 64·G) grouped, padding zero.
+    private static float[] Regroup(float[] source, int rows, int hidden)
+    {
+        int groups = (hidden + GroupUnits - 1) / GroupUnits, width = 4 * GroupUnits * groups;
+        var grouped = new float[rows * width];
+        for (int r = 0; r < rows; r++)
+            for (int column = 0; column < width; column++)
+            {
+                int s = SourceRow(column, hidden);
+                if (s >= 0) grouped[r * width + column] = source[r * 4 * hidden + s];
+            }
+        return grouped;
+    }
 }
 
 /// <summary>
 /// One generation stream set: its own state and buffers over a shared <see cref="InferenceModel"/>.
 /// Allocates nothing per step. Not thread-safe; use one session per request.
 /// </summary>
+/// <remarks>
+/// With <c>threads</c> &gt; 1 a step is one run of the session's thread team: each member owns a
+/// range of gate groups in every layer (product, then the cell update of its units), members meet at
+/// a barrier between layers, and the head's columns are split the same way. Results are the same
+/// bits for any thread count.
+/// </remarks>
 public sealed unsafe class InferenceSession
 {
     private readonly InferenceModel _model;
-    private readonly float[] _gates;  // (B, 4H)
-    private readonly float[] _cNew;   // (B, H)
-    private readonly float[] _tanhC;  // (B, H)
-    private readonly float[] _hNew;   // (B, H)
-    private readonly float[] _logits; // (B, V)
+    private readonly ThreadTeam _team;
+    private readonly float[] _gates;    // (B, 64·G) grouped gate pre-activations, then activations
+    private readonly float[][] _inputs; // per layer: l = 0 (B, H) = h₀ before the step; l ≥ 1 (B, 2H) = [h_{l−1} new ; h_l before]
+    private readonly float[] _top;      // (B, H) new h of the last layer
+    private readonly float[] _logits;   // (B, V)
+    private readonly float[] _scratch;  // (B, H) tanh(c) for the cell
+    private readonly int[] _tokens;     // (B)
 
     /// <summary>A session of <paramref name="batch"/> streams from the zero state.</summary>
-    public InferenceSession(InferenceModel model, int batch = 1)
+    /// <param name="model">The shared model.</param>
+    /// <param name="batch">Streams generated at once.</param>
+    /// <param name="threads">Compute threads (the caller's included). Results are identical for every count.</param>
+    public InferenceSession(InferenceModel model, int batch = 1, int threads = 1)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
+        if (threads < 1 || threads > 256) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 1 to 256");
         _model = model;
         Batch = batch;
         var cfg = model.Config;
         int h = cfg.HiddenSize;
+        _team = new ThreadTeam(threads);
         State = new LstmState(cfg, batch);
-        _gates = new float[batch * 4 * h];
-        _cNew = new float[batch * h];
-        _tanhC = new float[batch * h];
-        _hNew = new float[batch * h];
-        _logits = new float[batch * cfg.VocabSize];
+        _gates = GC.AllocateArray<float>(batch * 4 * InferenceModel.GroupUnits * model.Groups, pinned: true);
+        _inputs = new float[cfg.Layers][];
+        for (int l = 0; l < cfg.Layers; l++) _inputs[l] = GC.AllocateArray<float>(batch * (l == 0 ? h : 2 * h), pinned: true);
+        _top = GC.AllocateArray<float>(batch * h, pinned: true);
+        _logits = GC.AllocateArray<float>(batch * cfg.VocabSize, pinned: true);
+        _scratch = GC.AllocateArray<float>(threads * InferenceModel.GroupUnits, pinned: true);
+        _tokens = GC.AllocateArray<int>(batch, pinned: true);
     }
 
     /// <summary>Streams in this session.</summary>
     public int Batch { get; }
+
+    /// <summary>Compute threads used (the caller's included).</summary>
+    public int Threads => _team.Size;
 
     /// <summary>Hidden and cell state carried between steps.</summary>
     public LstmState State { get; }
@@ -102,34 +179,27 @@ public sealed unsafe class InferenceSession
     public Span<float> Step(ReadOnlySpan<int> tokens)
     {
         var cfg = _model.Config;
-        int bsz = Batch, h = cfg.HiddenSize, gw = 4 * h, v = cfg.VocabSize;
+        int bsz = Batch, h = cfg.HiddenSize, v = cfg.VocabSize, layers = cfg.Layers;
         if (tokens.Length != bsz) throw new ArgumentException($"expected {bsz} tokens, one per stream", nameof(tokens));
         for (int b = 0; b < bsz; b++)
         {
             if ((uint)tokens[b] >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), $"token {tokens[b]} outside 0..{v - 1}");
-            _model.InputTable.AsSpan(tokens[b] * gw, gw).CopyTo(_gates.AsSpan(b * gw, gw));
+            _tokens[b] = tokens[b];
         }
-        fixed (float* gates = _gates, hNew = _hNew, hState = State.H, logits = _logits)
+        // Each layer's own h before the step goes beside its input; the new h's come back at the end.
+        for (int l = 0; l < layers; l++)
+            for (int b = 0; b < bsz; b++)
+                State.H.AsSpan((l * bsz + b) * h, h).CopyTo(l == 0 ? _inputs[0].AsSpan(b * h, h) : _inputs[l].AsSpan(b * 2 * h + h, h));
+
+        fixed (float* c = State.C)
         {
-            for (int l = 0; l < cfg.Layers; l++)
-            {
-                float* hPrev = hState + (long)l * bsz * h;
-                if (l > 0)
-                {
-                    // Input is the layer below's new h (already written back into the state).
-                    for (int b = 0; b < bsz; b++) _model.Bias[l].AsSpan().CopyTo(_gates.AsSpan(b * gw, gw));
-                    fixed (float* wihT = _model.WeightIhT[l]) MatMul.Multiply(gates, gw, hState + (long)(l - 1) * bsz * h, h, wihT, gw, bsz, gw, h, accumulate: true);
-                }
-                fixed (float* whhT = _model.WeightHhT[l]) MatMul.Multiply(gates, gw, hPrev, h, whhT, gw, bsz, gw, h, accumulate: true);
-                var cState = State.C.AsSpan(l * bsz * h, bsz * h);
-                LstmCell.Forward(_cNew, _tanhC, _hNew, _gates, cState, bsz, h);
-                _cNew.CopyTo(cState);
-                _hNew.CopyTo(State.H.AsSpan(l * bsz * h, bsz * h));
-            }
-            for (int b = 0; b < bsz; b++) _model.HeadBias.AsSpan().CopyTo(_logits.AsSpan(b * v, v));
-            fixed (float* headT = _model.HeadT)
-                MatMul.Multiply(logits, v, hState + (long)(cfg.Layers - 1) * bsz * h, h, headT, v, bsz, v, h, accumulate: true);
+            var job = new StepJob { Session = this, Cell = c };
+            _team.Run(&StepMember, &job);
         }
+
+        for (int l = 0; l < layers; l++)
+            for (int b = 0; b < bsz; b++)
+                (l == layers - 1 ? _top.AsSpan(b * h, h) : _inputs[l + 1].AsSpan(b * 2 * h, h)).CopyTo(State.H.AsSpan((l * bsz + b) * h, h));
         return _logits;
     }
 
@@ -138,4 +208,84 @@ public sealed unsafe class InferenceSession
 
     /// <summary>Back to the zero state.</summary>
     public void Reset() => State.Reset();
+
+    private struct StepJob
+    {
+        public InferenceSession Session;
+        public float* Cell;
+    }
+
+    private static void StepMember(void* state, int member, int members)
+    {
+        ref var job = ref Unsafe.AsRef<StepJob>(state);
+        job.Session.StepPart(job.Cell, member, members);
+    }
+
+    // One member's share of a step: its gate groups in every layer, then its head columns.
+    private void StepPart(float* cellState, int member, int members)
+    {
+        var model = _model;
+        var cfg = model.Config;
+        int bsz = Batch, h = cfg.HiddenSize, v = cfg.VocabSize, layers = cfg.Layers;
+        const int Unit = InferenceModel.GroupUnits;
+        int width = 4 * Unit * model.Groups;
+        var (g0, g1) = ThreadTeam.Range(model.Groups, members, member);
+        int j0 = g0 * 4 * Unit, j1 = g1 * 4 * Unit;
+        float* scratch = _team.Scratch(member);
+        fixed (float* gates = _gates, table = model.InputTable, top = _top, logits = _logits, tanhC = _scratch)
+        {
+            for (int l = 0; l < layers; l++)
+            {
+                if (j0 < j1)
+                {
+                    // Start each chain from the bias (layer 0: from the token's table row, biases included).
+                    for (int b = 0; b < bsz; b++)
+                    {
+                        float* src = l == 0 ? table + (long)_tokens[b] * width : null;
+                        var dst = new Span<float>(gates + (long)b * width + j0, j1 - j0);
+                        if (src is not null) new ReadOnlySpan<float>(src + j0, j1 - j0).CopyTo(dst);
+                        else model.Bias[l].AsSpan(j0, j1 - j0).CopyTo(dst);
+                    }
+                    var weights = model.Weights[l];
+                    float* x = Pinned(_inputs[l]);
+                    if (bsz == 1) MatMul.MultiplyVector(gates, x, weights, j0, j1, accumulate: true);
+                    else MatMul.MultiplyColumns(scratch, gates, width, x, weights.K, 1, weights, bsz, j0, j1, accumulate: true);
+                    // The cell update of this member's units; the new h goes to the next layer's input.
+                    float* next = l == layers - 1 ? top : Pinned(_inputs[l + 1]);
+                    int nextStride = l == layers - 1 ? h : 2 * h;
+                    for (int b = 0; b < bsz; b++)
+                        for (int g = g0; g < g1; g++)
+                        {
+                            int u0 = g * Unit, units = Math.Min(Unit, h - u0);
+                            float* gr = gates + (long)b * width + g * 4 * Unit;
+                            CellGroup(gr, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
+                        }
+                }
+                _team.Barrier();
+            }
+
+            // Head: logits = b + h_top · W_headᵀ, columns split by panel.
+            var head = model.Head;
+            var (p0, p1) = ThreadTeam.Range(head.Panels, members, member);
+            int c0 = p0 * PackedMatrix.Width, c1 = Math.Min(v, p1 * PackedMatrix.Width);
+            if (c0 < c1)
+            {
+                for (int b = 0; b < bsz; b++) model.HeadBias.AsSpan(c0, c1 - c0).CopyTo(new Span<float>(logits + (long)b * v + c0, c1 - c0));
+                if (bsz == 1) MatMul.MultiplyVector(logits, top, head, c0, c1, accumulate: true);
+                else MatMul.MultiplyColumns(scratch, logits, v, top, h, 1, head, bsz, c0, c1, accumulate: true);
+            }
+        }
+    }
+
+    // The session's buffers are allocated pinned, so their addresses never change.
+    private static float* Pinned(float[] array) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+
+    // One group of units for one stream, through the training forward's own cell code.
+    private static void CellGroup(float* gates, float* c, float* hOut, float* tanhC, int units)
+    {
+        const int Unit = InferenceModel.GroupUnits;
+        var cs = new Span<float>(c, units);
+        LstmCell.ForwardUnits(new Span<float>(gates, units), new Span<float>(gates + Unit, units), new Span<float>(gates + 2 * Unit, units),
+            new Span<float>(gates + 3 * Unit, units), cs, cs, new Span<float>(tanhC, units), new Span<float>(hOut, units));
+    }
 }

@@ -1,6 +1,13 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using CharLstm.Benchmarking;
 using CharLstm.Numerics;
 using CharLstm.Ops;
+
+// Job structs for the thread team live on the caller's stack and are passed by pointer; some hold
+// object references, which is safe here: the caller's frame keeps them alive and the caller waits
+// until every member is done.
+#pragma warning disable CS8500
 
 namespace CharLstm.Model;
 
@@ -10,22 +17,27 @@ namespace CharLstm.Model;
 /// pass needs, allocated once for its (batch, seqLen) and reused for every step.
 /// </summary>
 /// <remarks>
-/// Activations are time-major: row <c>r = t·B + b</c>, so one time step of the batch is a contiguous
-/// (B, ·) block and the recurrent product is a single matrix multiply. The caller's tokens are
-/// batch-first (B, T), one row per stream.
+/// <para>Activations are time-major: row <c>r = t·B + b</c>, so one time step of the batch is a
+/// contiguous (B, ·) block and the recurrent product is a single matrix multiply. The caller's
+/// tokens are batch-first (B, T), one row per stream.</para>
+/// <para>With <c>threads</c> &gt; 1 the work is shared by a team: the products by output tiles,
+/// the pointwise steps by rows (bias sums by columns). Every output element is computed by one
+/// thread in a fixed order, so results are the same bits for any thread count.</para>
 /// </remarks>
 public sealed unsafe class TrainingWorkspace
 {
     private readonly ModelConfig _config;
     private readonly int _batch, _seqLen, _rows, _hidden, _vocab, _layers;
+    private readonly ThreadTeam _team;
 
     // ---- forward activations (saved for backward) ----
     private readonly int[] _inputs;            // (N) time-major input tokens
     private readonly int[] _targets;           // (N) time-major targets
     private readonly float[]? _embedded;       // (N, E) embedding rows; null for one-hot input
-    private readonly float[][] _weightIhT;     // per layer (In, 4H): W_ih transposed (one-hot: (V, 4H))
-    private readonly float[][] _weightHhT;     // per layer (H, 4H)
-    private readonly float[] _headT;           // (H, V)
+    private readonly float[] _oneHotTable;     // (V, 4H): W_ih0ᵀ for one-hot input (row lookup), else empty
+    private readonly PackedMatrix[] _inputWeights;     // per layer: W_ihᵀ (In, 4H) packed (unused for one-hot layer 0)
+    private readonly PackedMatrix[] _recurrentWeights; // per layer: W_hhᵀ (H, 4H) packed
+    private readonly PackedMatrix _headWeights;        // W_headᵀ (H, V) packed
     private readonly float[][] _gates;         // per layer (N, 4H): activations i, f, g, o
     private readonly float[][] _cell;          // per layer ((T+1)·B, H): block 0 is the initial c
     private readonly float[][] _hiddenSeq;     // per layer ((T+1)·B, H): block 0 is the initial h
@@ -34,35 +46,47 @@ public sealed unsafe class TrainingWorkspace
     private readonly float[][] _dropped;       // per layer (N, H): output after dropout
     private readonly float[] _logits;          // (N, V)
     private readonly float[] _probs;           // (N, V)
+    private readonly double[] _rowLoss;        // (N): −log p[target] per row, summed in order
 
     // ---- backward scratch ----
     private readonly float[] _dLogits;         // (N, V)
-    private readonly float[] _dLogitsT;        // (V, N)
     private readonly float[] _dOutput;         // (N, H): dL/d(layer output)
     private readonly float[] _dGates;          // (N, 4H)
-    private readonly float[] _dGatesT;         // (4H, N)
     private readonly float[] _dInput;          // (N, E): dL/d(embedded input); empty for one-hot
     private readonly float[] _dWeightIhT;      // (V, 4H): one-hot input weight gradient, scattered by token
     private readonly float[] _dh, _dc;         // (B, H)
+    private readonly PackedMatrix _backWeights;     // W_hh (4H, H), W_ih (4H, In) or W_head (V, H) packed as B
+    private readonly PackedMatrix _backRecurrent;   // W_hh (4H, H) packed, for the per-step dh product
+    private readonly PackedMatrix _activations;     // an activation (N, ·) packed as B for a weight gradient
+
+    /// <summary>When set, each phase's wall time is charged to it (the bench verb's profile).</summary>
+    internal PhaseClock? Clock { get; set; }
 
     private bool _dropoutActive;
     private bool _haveForward;
 
     /// <summary>Allocates buffers for batches of <paramref name="batch"/> streams × <paramref name="seqLen"/> steps.</summary>
-    public TrainingWorkspace(ModelConfig config, int batch, int seqLen)
+    /// <param name="config">The model's shape.</param>
+    /// <param name="batch">Streams per batch.</param>
+    /// <param name="seqLen">Time steps per batch.</param>
+    /// <param name="threads">Compute threads (the caller's included). Results are identical for every count.</param>
+    public TrainingWorkspace(ModelConfig config, int batch, int seqLen, int threads = 1)
     {
         config.Validate();
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be at least 1");
         if (seqLen < 1) throw new ArgumentOutOfRangeException(nameof(seqLen), seqLen, "sequence length must be at least 1");
+        if (threads < 1 || threads > 256) throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be 1 to 256");
         _config = config;
         _batch = batch; _seqLen = seqLen; _rows = checked(batch * seqLen);
         _hidden = config.HiddenSize; _vocab = config.VocabSize; _layers = config.Layers;
+        _team = new ThreadTeam(threads);
         int n = _rows, h = _hidden, v = _vocab, gw = 4 * h;
         _inputs = new int[n];
         _targets = new int[n];
         _embedded = config.OneHot ? null : new float[checked(n * config.EmbeddingSize)];
-        _weightIhT = new float[_layers][];
-        _weightHhT = new float[_layers][];
+        _oneHotTable = config.OneHot ? new float[v * gw] : [];
+        _inputWeights = new PackedMatrix[_layers];
+        _recurrentWeights = new PackedMatrix[_layers];
         _gates = new float[_layers][];
         _cell = new float[_layers][];
         _hiddenSeq = new float[_layers][];
@@ -71,8 +95,8 @@ public sealed unsafe class TrainingWorkspace
         _dropped = new float[_layers][];
         for (int l = 0; l < _layers; l++)
         {
-            _weightIhT[l] = new float[checked(config.LayerInputSize(l) * gw)];
-            _weightHhT[l] = new float[h * gw];
+            _inputWeights[l] = new PackedMatrix();
+            _recurrentWeights[l] = new PackedMatrix();
             _gates[l] = new float[checked(n * gw)];
             _cell[l] = new float[checked((n + batch) * h)];
             _hiddenSeq[l] = new float[checked((n + batch) * h)];
@@ -80,18 +104,20 @@ public sealed unsafe class TrainingWorkspace
             _mask[l] = config.Dropout > 0 ? new float[n * h] : [];
             _dropped[l] = config.Dropout > 0 ? new float[n * h] : [];
         }
-        _headT = new float[h * v];
+        _headWeights = new PackedMatrix();
         _logits = new float[checked(n * v)];
         _probs = new float[n * v];
+        _rowLoss = new double[n];
         _dLogits = new float[n * v];
-        _dLogitsT = new float[n * v];
         _dOutput = new float[n * h];
         _dGates = new float[n * gw];
-        _dGatesT = new float[n * gw];
         _dInput = config.OneHot ? [] : new float[n * config.EmbeddingSize];
         _dWeightIhT = config.OneHot ? new float[v * gw] : [];
         _dh = new float[batch * h];
         _dc = new float[batch * h];
+        _backWeights = new PackedMatrix();
+        _backRecurrent = new PackedMatrix();
+        _activations = new PackedMatrix();
         InitialHiddenGradient = new float[_layers * batch * h];
         InitialCellGradient = new float[_layers * batch * h];
     }
@@ -100,6 +126,28 @@ public sealed unsafe class TrainingWorkspace
     public int Batch => _batch;
     /// <summary>Time steps per batch.</summary>
     public int SeqLen => _seqLen;
+    /// <summary>Compute threads used (the caller's included).</summary>
+    public int Threads => _team.Size;
+
+    /// <summary>
+    /// Bytes held by the workspace's buffers: saved activations, backward scratch and packed weights
+    /// (packed buffers count once they have been used).
+    /// </summary>
+    public long BufferBytes
+    {
+        get
+        {
+            long floats = (long)(_embedded?.Length ?? 0) + _oneHotTable.Length + _logits.Length + _probs.Length + 2 * _rowLoss.Length
+                + _dLogits.Length + _dOutput.Length + _dGates.Length + _dInput.Length + _dWeightIhT.Length + _dh.Length + _dc.Length
+                + InitialHiddenGradient.Length + InitialCellGradient.Length + _inputs.Length + _targets.Length
+                + _headWeights.Capacity + _backWeights.Capacity + _backRecurrent.Capacity + _activations.Capacity
+                + ThreadTeam.ScratchFloats * (long)_team.Size;
+            foreach (var group in new[] { _gates, _cell, _hiddenSeq, _tanhCell, _mask, _dropped })
+                foreach (var array in group) floats += array.Length;
+            for (int l = 0; l < _layers; l++) floats += _inputWeights[l].Capacity + _recurrentWeights[l].Capacity;
+            return 4 * floats;
+        }
+    }
 
     /// <summary>dL/dh₀ after <see cref="Backward"/>, (layers, batch, hidden).</summary>
     public float[] InitialHiddenGradient { get; }
@@ -128,6 +176,7 @@ public sealed unsafe class TrainingWorkspace
     public float Forward(LstmModel model, ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, LstmState state, bool training, Rng? rng = null)
     {
         CheckShapes(model, inputs, targets, state);
+        Clock?.Restart();
         int n = _rows, bsz = _batch, h = _hidden, v = _vocab, gw = 4 * h;
         for (int b = 0; b < bsz; b++)
             for (int t = 0; t < _seqLen; t++)
@@ -150,26 +199,30 @@ public sealed unsafe class TrainingWorkspace
                 int inSize = _config.LayerInputSize(l);
                 float* wih = prm + layout[$"lstm.weight_ih_l{l}"].Offset;
                 float* whh = prm + layout[$"lstm.weight_hh_l{l}"].Offset;
-                var bih = p.AsSpan(layout[$"lstm.bias_ih_l{l}"].Offset, gw);
-                var bhh = p.AsSpan(layout[$"lstm.bias_hh_l{l}"].Offset, gw);
-                fixed (float* wihT = _weightIhT[l], whhT = _weightHhT[l], gates = _gates[l], hs = _hiddenSeq[l])
+                float* bih = prm + layout[$"lstm.bias_ih_l{l}"].Offset;
+                float* bhh = prm + layout[$"lstm.bias_hh_l{l}"].Offset;
+                _recurrentWeights[l].PackTransposed(_team, whh, h, h, gw);
+                Clock?.Lap(Phase.Pack);
+                fixed (float* gates = _gates[l], hs = _hiddenSeq[l], cs = _cell[l], tc = _tanhCell[l])
                 {
-                    MatMul.Transpose(wihT, gw, wih, inSize, gw, inSize);
-                    MatMul.Transpose(whhT, gw, whh, h, gw, h);
-
-                    // Input projection for all T steps at once: gates = X · W_ihᵀ (+ both biases below).
+                    // Input projection for all T steps at once: gates = (b_ih + b_hh) + X · W_ihᵀ.
                     if (l == 0 && _config.OneHot)
-                        for (int r = 0; r < n; r++) _weightIhT[0].AsSpan(_inputs[r] * gw, gw).CopyTo(_gates[0].AsSpan(r * gw, gw));
+                    {
+                        fixed (float* table = _oneHotTable) MatMul.Transpose(table, gw, wih, inSize, gw, inSize);
+                        var job = new GatherJob { Gates = gates, Table = _oneHotTable, Tokens = _inputs, Bih = bih, Bhh = bhh, Width = gw };
+                        _team.For(n, 1, &GatherRows, &job);
+                        Clock?.Lap(Phase.InputProjection);
+                    }
                     else
                     {
+                        _inputWeights[l].PackTransposed(_team, wih, inSize, inSize, gw);
+                        Clock?.Lap(Phase.Pack);
+                        var job = new GatherJob { Gates = gates, Bih = bih, Bhh = bhh, Width = gw };
+                        _team.For(n, 1, &BiasRows, &job);
+                        Clock?.Lap(Phase.InputProjection);
                         var (xArr, xOff) = LayerInput(l);
-                        fixed (float* x = xArr) MatMul.Multiply(gates, gw, x + xOff, inSize, wihT, gw, n, gw, inSize, accumulate: false);
-                    }
-                    for (int r = 0; r < n; r++)
-                    {
-                        var row = _gates[l].AsSpan(r * gw, gw);
-                        TensorPrimitives.Add(row, bih, row);
-                        TensorPrimitives.Add(row, bhh, row);
+                        fixed (float* x = xArr) MatMul.Multiply(_team, gates, gw, x + xOff, inSize, 1, _inputWeights[l], n, accumulate: true);
+                        Clock?.Lap(Phase.InputProjection);
                     }
 
                     // Initial state into block 0, then the recurrence.
@@ -177,29 +230,44 @@ public sealed unsafe class TrainingWorkspace
                     state.C.AsSpan(l * bsz * h, bsz * h).CopyTo(_cell[l]);
                     for (int t = 0; t < _seqLen; t++)
                     {
-                        MatMul.Multiply(gates + (long)t * bsz * gw, gw, hs + (long)t * bsz * h, h, whhT, gw, bsz, gw, h, accumulate: true);
-                        LstmCell.Forward(
-                            _cell[l].AsSpan((t + 1) * bsz * h, bsz * h), _tanhCell[l].AsSpan(t * bsz * h, bsz * h),
-                            _hiddenSeq[l].AsSpan((t + 1) * bsz * h, bsz * h), _gates[l].AsSpan(t * bsz * gw, bsz * gw),
-                            _cell[l].AsSpan(t * bsz * h, bsz * h), bsz, h);
+                        long rowT = (long)t * bsz;
+                        MatMul.Multiply(_team, gates + rowT * gw, gw, hs + rowT * h, h, 1, _recurrentWeights[l], bsz, accumulate: true);
+                        Clock?.Lap(Phase.Recurrent);
+                        var cellJob = new CellJob
+                        {
+                            Gates = gates + rowT * gw, CPrev = cs + rowT * h, C = cs + rowT * h + (long)bsz * h,
+                            TanhC = tc + rowT * h, H = hs + rowT * h + (long)bsz * h, Hidden = h,
+                        };
+                        _team.For(bsz, 1, &CellForwardRows, &cellJob);
+                        Clock?.Lap(Phase.CellForward);
                     }
                     _hiddenSeq[l].AsSpan(n * h, bsz * h).CopyTo(state.H.AsSpan(l * bsz * h));
                     _cell[l].AsSpan(n * h, bsz * h).CopyTo(state.C.AsSpan(l * bsz * h));
                 }
                 if (_dropoutActive) Dropout.Forward(_dropped[l], _mask[l], LayerOutput(l), _config.Dropout, rng!);
+                Clock?.Lap(Phase.Other);
             }
 
-            // Head: logits = Y · W_headᵀ + b.
+            // Head: logits = b + Y · W_headᵀ; then softmax and the loss, row by row.
             float* headW = prm + layout["head.weight"].Offset;
-            var headB = p.AsSpan(layout["head.bias"].Offset, v);
-            fixed (float* headT = _headT, logits = _logits, y = LayerOutputArray(_layers - 1))
+            float* headB = prm + layout["head.bias"].Offset;
+            _headWeights.PackTransposed(_team, headW, h, h, v);
+            Clock?.Lap(Phase.Pack);
+            fixed (float* logits = _logits, probs = _probs, y = LayerOutputArray(_layers - 1))
+            fixed (int* tg = _targets)
+            fixed (double* rowLoss = _rowLoss)
             {
-                MatMul.Transpose(headT, v, headW, h, v, h);
-                MatMul.Multiply(logits, v, y + LayerOutputOffset(_layers - 1), h, headT, v, n, v, h, accumulate: false);
+                var biasJob = new GatherJob { Gates = logits, Bih = headB, Width = v };
+                _team.For(n, 1, &BiasRows, &biasJob);
+                MatMul.Multiply(_team, logits, v, y + LayerOutputOffset(_layers - 1), h, 1, _headWeights, n, accumulate: true);
+                Clock?.Lap(Phase.Head);
+                var lossJob = new LossJob { Logits = logits, Probs = probs, Targets = tg, RowLoss = rowLoss, Vocab = v };
+                _team.For(n, 16, &LossRows, &lossJob);
+                Clock?.Lap(Phase.Loss);
             }
-            for (int r = 0; r < n; r++) TensorPrimitives.Add(_logits.AsSpan(r * v, v), headB, _logits.AsSpan(r * v, v));
         }
-        double sum = SoftmaxCrossEntropy.Forward(_probs, _logits, _targets, n, v);
+        double sum = 0;
+        for (int r = 0; r < n; r++) sum += _rowLoss[r];
         _haveForward = true;
         return (float)(sum / n);
     }
@@ -251,18 +319,30 @@ public sealed unsafe class TrainingWorkspace
         int n = _rows, bsz = _batch, h = _hidden, v = _vocab, gw = 4 * h;
         var layout = model.Layout;
         float[] p = model.Parameters;
+        Clock?.Restart();
 
-        SoftmaxCrossEntropy.Backward(_dLogits, _probs, _targets, n, v, 1f / n);
-        fixed (float* prm = p, grad = gradients, dLogits = _dLogits, dLogitsT = _dLogitsT, dOut = _dOutput,
-               dGates = _dGates, dGatesT = _dGatesT, dh = _dh)
+        fixed (float* prm = p, grad = gradients, dLogits = _dLogits, probs = _probs, dOut = _dOutput, dGates = _dGates, dh = _dh, dc = _dc)
+        fixed (int* tg = _targets)
         {
+            var lossJob = new LossJob { Logits = dLogits, Probs = probs, Targets = tg, Vocab = v, Scale = 1f / n };
+            _team.For(n, 16, &LossBackwardRows, &lossJob);
+            Clock?.Lap(Phase.Loss);
+
             // Head: dW += dLogitsᵀ · Y; db += Σ rows; dY = dLogits · W.
             var headW = layout["head.weight"];
-            MatMul.Transpose(dLogitsT, n, dLogits, v, n, v);
             fixed (float* y = LayerOutputArray(_layers - 1))
-                MatMul.Multiply(grad + headW.Offset, h, dLogitsT, n, y + LayerOutputOffset(_layers - 1), h, v, h, n, accumulate: true);
-            AddRowSums(gradients.AsSpan(layout["head.bias"].Offset, v), _dLogits, n, v);
-            MatMul.Multiply(dOut, h, dLogits, v, prm + headW.Offset, h, n, h, v, accumulate: false);
+            {
+                _activations.Pack(_team, y + LayerOutputOffset(_layers - 1), h, n, h);
+                Clock?.Lap(Phase.Pack);
+                MatMul.Multiply(_team, grad + headW.Offset, h, dLogits, 1, v, _activations, v, accumulate: true);
+                Clock?.Lap(Phase.WeightGradients);
+            }
+            ColumnSums(grad + layout["head.bias"].Offset, null, dLogits, n, v);
+            Clock?.Lap(Phase.BiasSums);
+            _backWeights.Pack(_team, prm + headW.Offset, h, v, h);
+            Clock?.Lap(Phase.Pack);
+            MatMul.Multiply(_team, dOut, h, dLogits, v, 1, _backWeights, n, accumulate: false);
+            Clock?.Lap(Phase.InputGradients);
 
             for (int l = _layers - 1; l >= 0; l--)
             {
@@ -270,59 +350,232 @@ public sealed unsafe class TrainingWorkspace
                 int inSize = _config.LayerInputSize(l);
                 var wih = layout[$"lstm.weight_ih_l{l}"];
                 var whh = layout[$"lstm.weight_hh_l{l}"];
+                _backRecurrent.Pack(_team, prm + whh.Offset, h, gw, h);
+                Clock?.Lap(Phase.Pack);
 
                 // Backward through time: the recurrent gradient dh and the cell gradient dc run right to left.
                 Array.Clear(_dh);
                 Array.Clear(_dc);
-                for (int t = _seqLen - 1; t >= 0; t--)
+                fixed (float* gates = _gates[l], cs = _cell[l], tc = _tanhCell[l])
                 {
-                    var dhSpan = _dh.AsSpan();
-                    TensorPrimitives.Add(dhSpan, _dOutput.AsSpan(t * bsz * h, bsz * h), dhSpan);
-                    LstmCell.Backward(_dGates.AsSpan(t * bsz * gw, bsz * gw), _dc, _dh,
-                        _gates[l].AsSpan(t * bsz * gw, bsz * gw), _cell[l].AsSpan(t * bsz * h, bsz * h),
-                        _tanhCell[l].AsSpan(t * bsz * h, bsz * h), bsz, h);
-                    MatMul.Multiply(dh, h, dGates + (long)t * bsz * gw, gw, prm + whh.Offset, h, bsz, h, gw, accumulate: false);
+                    for (int t = _seqLen - 1; t >= 0; t--)
+                    {
+                        long rowT = (long)t * bsz;
+                        var cellJob = new CellJob
+                        {
+                            DGates = dGates + rowT * gw, Dc = dc, Dh = dh, DOut = dOut + rowT * h,
+                            Gates = gates + rowT * gw, CPrev = cs + rowT * h, TanhC = tc + rowT * h, Hidden = h,
+                        };
+                        _team.For(bsz, 1, &CellBackwardRows, &cellJob);
+                        Clock?.Lap(Phase.CellBackward);
+                        MatMul.Multiply(_team, dh, h, dGates + rowT * gw, gw, 1, _backRecurrent, bsz, accumulate: false);
+                        Clock?.Lap(Phase.RecurrentBackward);
+                    }
                 }
                 _dh.CopyTo(InitialHiddenGradient, l * bsz * h);
                 _dc.CopyTo(InitialCellGradient, l * bsz * h);
 
-                // Weight gradients as big multiplies after the sweep: dW_hh += dGᵀ · H_prev, dW_ih += dGᵀ · X.
-                MatMul.Transpose(dGatesT, n, dGates, gw, n, gw);
+                // Weight gradients as big multiplies after the sweep: dW_hh += dGᵀ · H_prev, dW_ih += dGᵀ · X
+                // (dGᵀ read in place through its strides).
                 fixed (float* hs = _hiddenSeq[l])
-                    MatMul.Multiply(grad + whh.Offset, h, dGatesT, n, hs, h, gw, h, n, accumulate: true);
-                AddRowSums(gradients.AsSpan(layout[$"lstm.bias_ih_l{l}"].Offset, gw), _dGates, n, gw);
-                AddRowSums(gradients.AsSpan(layout[$"lstm.bias_hh_l{l}"].Offset, gw), _dGates, n, gw);
+                {
+                    _activations.Pack(_team, hs, h, n, h);
+                    Clock?.Lap(Phase.Pack);
+                    MatMul.Multiply(_team, grad + whh.Offset, h, dGates, 1, gw, _activations, gw, accumulate: true);
+                    Clock?.Lap(Phase.WeightGradients);
+                }
+                ColumnSums(grad + layout[$"lstm.bias_ih_l{l}"].Offset, grad + layout[$"lstm.bias_hh_l{l}"].Offset, dGates, n, gw);
+                Clock?.Lap(Phase.BiasSums);
 
                 if (l == 0 && _config.OneHot)
                 {
-                    // x is one-hot: dW_ihᵀ[token] += dG[r]; then add its transpose into dW_ih.
+                    // x is one-hot: dW_ihᵀ[token] += dG[r] (columns split, rows in order); then add its transpose into dW_ih.
                     Array.Clear(_dWeightIhT);
-                    EmbeddingBackward(_dWeightIhT, _dGates, _inputs, gw);
+                    fixed (float* dW = _dWeightIhT)
+                    fixed (int* tokens = _inputs)
+                    {
+                        var job = new ScatterJob { Target = dW, Source = dGates, Tokens = tokens, Rows = n, Width = gw };
+                        _team.For(gw, 8, &ScatterColumns, &job);
+                        Clock?.Lap(Phase.WeightGradients);
+                    }
                     var dst = gradients.AsSpan(wih.Offset, wih.Length);
                     for (int gRow = 0; gRow < gw; gRow++)
                         for (int tok = 0; tok < v; tok++) dst[gRow * v + tok] += _dWeightIhT[tok * gw + gRow];
+                    Clock?.Lap(Phase.WeightGradients);
                     continue;
                 }
                 var (inArr, inOff) = LayerInput(l);
                 fixed (float* x = inArr)
-                    MatMul.Multiply(grad + wih.Offset, inSize, dGatesT, n, x + inOff, inSize, gw, inSize, n, accumulate: true);
+                {
+                    _activations.Pack(_team, x + inOff, inSize, n, inSize);
+                    Clock?.Lap(Phase.Pack);
+                    MatMul.Multiply(_team, grad + wih.Offset, inSize, dGates, 1, gw, _activations, gw, accumulate: true);
+                    Clock?.Lap(Phase.WeightGradients);
+                }
 
                 // Gradient for the layer below (or the embedding): dX = dG · W_ih.
+                _backWeights.Pack(_team, prm + wih.Offset, inSize, gw, inSize);
+                Clock?.Lap(Phase.Pack);
                 if (l > 0)
-                    MatMul.Multiply(dOut, h, dGates, gw, prm + wih.Offset, inSize, n, inSize, gw, accumulate: false);
+                {
+                    MatMul.Multiply(_team, dOut, h, dGates, gw, 1, _backWeights, n, accumulate: false);
+                    Clock?.Lap(Phase.InputGradients);
+                }
                 else
                     fixed (float* dIn = _dInput)
                     {
-                        MatMul.Multiply(dIn, inSize, dGates, gw, prm + wih.Offset, inSize, n, inSize, gw, accumulate: false);
+                        MatMul.Multiply(_team, dIn, inSize, dGates, gw, 1, _backWeights, n, accumulate: false);
+                        Clock?.Lap(Phase.InputGradients);
                         EmbeddingBackward(gradients.AsSpan(layout["embedding.weight"].Offset), _dInput, _inputs, inSize);
+                        Clock?.Lap(Phase.Other);
                     }
             }
         }
     }
 
-    // sums[j] += Σ_r m[r, j], rows in ascending order.
-    private static void AddRowSums(Span<float> sums, ReadOnlySpan<float> m, int rows, int cols)
+    // sums[j] += Σ_r m[r, j] (and sums2 too, when given), rows in ascending order, columns split between members.
+    private void ColumnSums(float* sums, float* sums2, float* m, int rows, int cols)
     {
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, m.Slice(r * cols, cols), sums);
+        var job = new SumJob { Sums = sums, Sums2 = sums2, Matrix = m, Rows = rows, Cols = cols };
+        _team.For(cols, 8, &SumColumns, &job);
+    }
+
+    // =============================================================================================
+    // Parallel pieces: each works on a range of rows (or columns) given by the team.
+    // =============================================================================================
+
+    private struct GatherJob
+    {
+        public float* Gates, Bih, Bhh;
+        public float[] Table;
+        public int[] Tokens;
+        public int Width;
+    }
+
+    // gates[r] = (b_ih + b_hh) + table[token[r]]  — the one-hot input projection.
+    private static void GatherRows(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<GatherJob>(state);
+        int w = job.Width;
+        var bih = new ReadOnlySpan<float>(job.Bih, w);
+        var bhh = new ReadOnlySpan<float>(job.Bhh, w);
+        for (int r = start; r < end; r++)
+        {
+            var row = new Span<float>(job.Gates + (long)r * w, w);
+            TensorPrimitives.Add(bih, bhh, row);
+            TensorPrimitives.Add(row, job.Table.AsSpan(job.Tokens[r] * w, w), row);
+        }
+    }
+
+    // row[r] = b_ih + b_hh (or just b_ih when there is one bias): the start of each product's chain.
+    private static void BiasRows(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<GatherJob>(state);
+        int w = job.Width;
+        var bih = new ReadOnlySpan<float>(job.Bih, w);
+        for (int r = start; r < end; r++)
+        {
+            var row = new Span<float>(job.Gates + (long)r * w, w);
+            if (job.Bhh is null) bih.CopyTo(row);
+            else TensorPrimitives.Add(bih, new ReadOnlySpan<float>(job.Bhh, w), row);
+        }
+    }
+
+    private struct CellJob
+    {
+        public float* Gates, CPrev, C, TanhC, H;
+        public float* DGates, Dc, Dh, DOut;
+        public int Hidden;
+    }
+
+    private static void CellForwardRows(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<CellJob>(state);
+        int h = job.Hidden, rows = end - start;
+        LstmCell.Forward(
+            new Span<float>(job.C + (long)start * h, rows * h), new Span<float>(job.TanhC + (long)start * h, rows * h),
+            new Span<float>(job.H + (long)start * h, rows * h), new Span<float>(job.Gates + (long)start * 4 * h, rows * 4 * h),
+            new ReadOnlySpan<float>(job.CPrev + (long)start * h, rows * h), rows, h);
+    }
+
+    // dh += dOut_t (the gradient from above), then the cell backward, for a range of batch rows.
+    private static void CellBackwardRows(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<CellJob>(state);
+        int h = job.Hidden, rows = end - start;
+        var dh = new Span<float>(job.Dh + (long)start * h, rows * h);
+        TensorPrimitives.Add(dh, new ReadOnlySpan<float>(job.DOut + (long)start * h, rows * h), dh);
+        LstmCell.Backward(
+            new Span<float>(job.DGates + (long)start * 4 * h, rows * 4 * h), new Span<float>(job.Dc + (long)start * h, rows * h), dh,
+            new ReadOnlySpan<float>(job.Gates + (long)start * 4 * h, rows * 4 * h), new ReadOnlySpan<float>(job.CPrev + (long)start * h, rows * h),
+            new ReadOnlySpan<float>(job.TanhC + (long)start * h, rows * h), rows, h);
+    }
+
+    private struct LossJob
+    {
+        public float* Logits, Probs;
+        public int* Targets;
+        public double* RowLoss;
+        public int Vocab;
+        public float Scale;
+    }
+
+    // probs[r] = softmax(logits[r]); rowLoss[r] = −log probs[r][target] (computed as logsumexp − x[target]).
+    private static void LossRows(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<LossJob>(state);
+        int v = job.Vocab;
+        for (int r = start; r < end; r++)
+        {
+            var x = new ReadOnlySpan<float>(job.Logits + (long)r * v, v);
+            double logSumExp = SoftmaxCrossEntropy.Softmax(new Span<float>(job.Probs + (long)r * v, v), x);
+            job.RowLoss[r] = logSumExp - x[job.Targets[r]];
+        }
+    }
+
+    // dLogits[r] = (probs[r] − onehot(target)) · scale.  (Logits holds dLogits here.)
+    private static void LossBackwardRows(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<LossJob>(state);
+        int v = job.Vocab;
+        SoftmaxCrossEntropy.Backward(new Span<float>(job.Logits + (long)start * v, (end - start) * v),
+            new ReadOnlySpan<float>(job.Probs + (long)start * v, (end - start) * v),
+            new ReadOnlySpan<int>(job.Targets + start, end - start), end - start, v, job.Scale);
+    }
+
+    private struct SumJob
+    {
+        public float* Sums, Sums2, Matrix;
+        public int Rows, Cols;
+    }
+
+    private static void SumColumns(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<SumJob>(state);
+        int width = end - start;
+        var sums = new Span<float>(job.Sums + start, width);
+        for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums);
+        if (job.Sums2 is null) return;
+        var sums2 = new Span<float>(job.Sums2 + start, width);
+        for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums2, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums2);
+    }
+
+    private struct ScatterJob
+    {
+        public float* Target, Source;
+        public int* Tokens;
+        public int Rows, Width;
+    }
+
+    // target[token[r], cols] += source[r, cols], rows in ascending order.
+    private static void ScatterColumns(void* state, int start, int end)
+    {
+        ref var job = ref Unsafe.AsRef<ScatterJob>(state);
+        int width = end - start, w = job.Width;
+        for (int r = 0; r < job.Rows; r++)
+        {
+            var dst = new Span<float>(job.Target + (long)job.Tokens[r] * w + start, width);
+            TensorPrimitives.Add(dst, new ReadOnlySpan<float>(job.Source + (long)r * w + start, width), dst);
+        }
     }
 }

@@ -1,134 +1,447 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+// Job structs for the thread team live on the caller's stack and are passed by pointer; some hold
+// object references, which is safe here: the caller's frame keeps them alive and the caller waits
+// until every member is done.
+#pragma warning disable CS8500
 
 namespace CharLstm.Numerics;
 
 /// <summary>
-/// Dense row-major matrix multiply <c>C[M,N] (+)= A[M,K] · B[K,N]</c> with row strides. Every product
-/// in the model is put in this one form (weights are transposed once per call where needed), so one
-/// kernel carries the speed and one scalar reference carries the truth.
+/// Dense matrix multiply <c>C[M,N] (+)= A[M,K] · B[K,N]</c>. A is read through a row stride and a
+/// k stride, so A or Aᵀ can be used in place; B is packed into 16-column panels
+/// (<see cref="PackedMatrix"/>), by the caller for weights or here for activations.
 /// </summary>
 /// <remarks>
-/// Each output element is summed over k in ascending order by exactly one code path, so results do
-/// not depend on how rows are split across threads: same inputs, same bits.
+/// <para>Every output element is one chain of fused multiply-adds over k in ascending order, started
+/// from C when accumulating and from 0 otherwise: <c>MultiplyReference</c> is that chain
+/// written plainly. The blocked paths keep the chain intact (a k block's partial sum goes through C
+/// to the next block unchanged), the Vector256, Vector128 and scalar paths compute the same chain,
+/// and a team splits whole output tiles between members. So every path, on any number of threads,
+/// gives the same bits as the reference.</para>
+/// <para>Blocking (GotoBLAS/BLIS order): column blocks of <see cref="ColumnBlock"/>, k blocks of
+/// <see cref="DepthBlock"/>, row blocks of <see cref="RowBlock"/> packed into 6-row micro-panels;
+/// inside, a 6×16 register tile: 12 Vector256 accumulators, 2 loads of B and 6 broadcasts of A per k.</para>
 /// </remarks>
 internal static unsafe class MatMul
 {
-    /// <summary>Fast path: dispatches Vector256 → Vector128 → scalar.</summary>
-    public static void Multiply(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
+    /// <summary>Which micro-kernel runs; tests force each one the machine has.</summary>
+    public enum Level { Scalar, Vector128, Vector256 }
+
+    /// <summary>The widest kernel this machine accelerates.</summary>
+    public static Level BestLevel => Vector256.IsHardwareAccelerated ? Level.Vector256 : Vector128.IsHardwareAccelerated ? Level.Vector128 : Level.Scalar;
+
+    /// <summary>Rows of the register tile.</summary>
+    public const int TileRows = 6;
+    /// <summary>Columns of the register tile (one packed panel).</summary>
+    public const int TileColumns = PackedMatrix.Width;
+    /// <summary>k per block: a 16-column panel of it (16 KB) stays in L1 while the row blocks pass.</summary>
+    public const int DepthBlock = 256;
+    /// <summary>Rows of A packed at a time (multiple of 6): 144 × 256 floats = 144 KB, kept in L2.</summary>
+    public const int RowBlock = 144;
+    /// <summary>Columns per block (multiple of 16). Each 16 KB panel of B is reused from L1 by all the
+    /// row tiles of an A block, so B's block can be large; A is repacked once per column block.</summary>
+    public const int ColumnBlock = 1024;
+
+    [ThreadStatic] private static ThreadTeam? t_ownTeam;
+    [ThreadStatic] private static PackedMatrix? t_scratch;
+
+    /// <summary>A one-member team private to the calling thread (for callers without a team).</summary>
+    public static ThreadTeam CallerTeam => t_ownTeam ??= new ThreadTeam(1);
+
+    // ---------------------------------------------------------------------------------------------
+    // Reference
+    // ---------------------------------------------------------------------------------------------
+
+    /// <summary>The plain triple loop: the oracle every fast path is compared with, bit for bit.</summary>
+    public static void MultiplyReference(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
+        => MultiplyReference(c, ldc, a, lda, 1, b, ldb, m, n, k, accumulate);
+
+    /// <summary>The reference with A read as <c>A[i, p] = a[i·rowStride + p·depthStride]</c>.</summary>
+    public static void MultiplyReference(float* c, int ldc, float* a, int rowStride, int depthStride, float* b, int ldb, int m, int n, int k, bool accumulate)
     {
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float* cij = c + (long)i * ldc + j;
+                float sum = accumulate ? *cij : 0f;
+                for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(a[(long)i * rowStride + (long)p * depthStride], b[(long)p * ldb + j], sum);
+                *cij = sum;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Entry points
+    // ---------------------------------------------------------------------------------------------
+
+    /// <summary>C (+)= A·B on the calling thread (B packed into a thread-local scratch).</summary>
+    public static void Multiply(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
+        => Multiply(CallerTeam, c, ldc, a, lda, b, ldb, m, n, k, accumulate);
+
+    /// <summary>C (+)= A·B on <paramref name="team"/> (B packed into a thread-local scratch).</summary>
+    public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
+    {
+        var packed = t_scratch ??= new PackedMatrix();
+        packed.Pack(team, b, ldb, k, n);
+        Multiply(team, c, ldc, a, lda, 1, packed, m, accumulate);
+    }
+
+    /// <summary>
+    /// C[M,N] (+)= A[M,K] · B with B packed (K, N); A read as <c>A[i, p] = a[i·rowStride + p·depthStride]</c>
+    /// (row-major A: (lda, 1); A given as its transpose (K, M): (1, lda)).
+    /// </summary>
+    public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate)
+        => Multiply(team, c, ldc, a, rowStride, depthStride, b, m, accumulate, BestLevel);
+
+    /// <summary>As above with the micro-kernel chosen (a level the machine lacks falls back to scalar).</summary>
+    public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate, Level level)
+    {
+        int n = b.N, k = b.K;
         if (m <= 0 || n <= 0) return;
         if (k <= 0)
         {
             if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc, n).Clear();
             return;
         }
-        if (Vector256.IsHardwareAccelerated) Multiply256(c, ldc, a, lda, b, ldb, m, n, k, accumulate);
-        else if (Vector128.IsHardwareAccelerated) Multiply128(c, ldc, a, lda, b, ldb, m, n, k, accumulate);
-        else MultiplyReference(c, ldc, a, lda, b, ldb, m, n, k, accumulate);
+        var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = Supported(level) };
+        int panels = b.Panels, tiles = (m + TileRows - 1) / TileRows;
+        job.SplitColumns = panels >= 4 * team.Size || panels >= tiles;
+        if (team.Size == 1 || (long)m * n * k < 32 * 1024) Compute(&job, 0, 1);
+        else team.Run(&Compute, &job);
     }
 
-    /// <summary>The plain triple loop: the oracle the fast paths are tested against.</summary>
-    public static void MultiplyReference(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
+    /// <summary>
+    /// One member's columns <c>[j0, j1)</c> (j0 a multiple of 16) of C (+)= A·B, all M rows, using
+    /// <paramref name="scratch"/> (<see cref="ThreadTeam.ScratchFloats"/> floats) to pack A.
+    /// </summary>
+    public static void MultiplyColumns(float* scratch, float* c, int ldc, float* a, int rowStride, int depthStride, PackedMatrix b, int m, int j0, int j1, bool accumulate)
     {
-        for (int i = 0; i < m; i++)
+        if (m <= 0 || j0 >= j1) return;
+        if (b.K <= 0)
         {
-            for (int j = 0; j < n; j++)
+            if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc + j0, j1 - j0).Clear();
+            return;
+        }
+        var job = new Job { C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = BestLevel };
+        Blocked(ref job, scratch, 0, m, j0, j1);
+    }
+
+    /// <summary>
+    /// Row vector times packed matrix for columns <c>[j0, j1)</c> (j0 a multiple of 16):
+    /// <c>y[j] (+)= Σ_p x[p]·B[p, j]</c>, the same chain as the matrix kernels (so the same bits),
+    /// four panels at a time so eight accumulators hide the FMA latency.
+    /// </summary>
+    public static void MultiplyVector(float* y, float* x, PackedMatrix b, int j0, int j1, bool accumulate, Level level = Level.Vector256)
+    {
+        int k = b.K;
+        bool wide = Vector256.IsHardwareAccelerated && level == Level.Vector256;
+        float* tile = stackalloc float[TileColumns];
+        for (int j = j0; j < j1;)
+        {
+            float* panel = b.Panel(j / TileColumns);
+            if (wide && j + 4 * TileColumns <= j1)
             {
-                float sum = 0f;
-                for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(a[(long)i * lda + p], b[(long)p * ldb + j], sum);
-                float* cij = c + (long)i * ldc + j;
-                *cij = accumulate ? *cij + sum : sum;
+                Vector4Panels256(y + j, x, panel, (long)k * TileColumns, k, accumulate);
+                j += 4 * TileColumns;
+                continue;
             }
+            int cols = Math.Min(TileColumns, j1 - j);
+            if (wide)
+            {
+                // One panel: two chains (latency-bound, but 8 lanes each); a partial panel through a tile.
+                float* dst = cols == TileColumns ? y + j : tile;
+                if (cols < TileColumns) for (int jj = 0; jj < TileColumns; jj++) tile[jj] = jj < cols ? y[j + jj] : 0f;
+                VectorPanel256(dst, x, panel, k, accumulate);
+                if (cols < TileColumns) for (int jj = 0; jj < cols; jj++) y[j + jj] = tile[jj];
+                j += TileColumns;
+                continue;
+            }
+            for (int jj = 0; jj < cols; jj++)
+            {
+                float sum = accumulate ? y[j + jj] : 0f;
+                for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(x[p], panel[(long)p * TileColumns + jj], sum);
+                y[j + jj] = sum;
+            }
+            j += TileColumns;
         }
     }
 
-    // Register-blocked: 4 rows × 16 columns of C live in eight accumulators while k runs; A is
-    // broadcast, B is loaded two vectors at a time. The sum for each element runs over k in order,
-    // exactly like the reference (FMA per step), then is added to C once.
-    private static void Multiply256(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
+    private static void VectorPanel256(float* y, float* x, float* b, int k, bool accumulate)
     {
-        int i = 0;
-        for (; i + 4 <= m; i += 4)
-        {
-            int j = 0;
-            for (; j + 16 <= n; j += 16) Block4x16(c + (long)i * ldc + j, ldc, a + (long)i * lda, lda, b + j, ldb, k, accumulate);
-            for (; j + 8 <= n; j += 8)
-                for (int r = 0; r < 4; r++) Row8(c + (long)(i + r) * ldc + j, a + (long)(i + r) * lda, b + j, ldb, k, accumulate);
-            if (j < n) TailColumns(c + (long)i * ldc + j, ldc, a + (long)i * lda, lda, b + j, ldb, 4, n - j, k, accumulate);
-        }
-        for (; i < m; i++)
-        {
-            int j = 0;
-            for (; j + 8 <= n; j += 8) Row8(c + (long)i * ldc + j, a + (long)i * lda, b + j, ldb, k, accumulate);
-            if (j < n) TailColumns(c + (long)i * ldc + j, ldc, a + (long)i * lda, lda, b + j, ldb, 1, n - j, k, accumulate);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x16(float* c, int ldc, float* a, int lda, float* b, int ldb, int k, bool accumulate)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + 2L * lda, a3 = a + 3L * lda;
+        Vector256<float> s0 = accumulate ? Vector256.Load(y) : Vector256<float>.Zero;
+        Vector256<float> s1 = accumulate ? Vector256.Load(y + 8) : Vector256<float>.Zero;
         for (int p = 0; p < k; p++)
         {
-            float* bp = b + (long)p * ldb;
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + 8);
-            var x = Vector256.Create(a0[p]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[p]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[p]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[p]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            var xp = Vector256.Create(x[p]);
+            s0 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + (long)p * TileColumns), s0);
+            s1 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + (long)p * TileColumns + 8), s1);
         }
-        Store(c, c00, accumulate); Store(c + 8, c01, accumulate);
-        Store(c + ldc, c10, accumulate); Store(c + ldc + 8, c11, accumulate);
-        Store(c + 2L * ldc, c20, accumulate); Store(c + 2L * ldc + 8, c21, accumulate);
-        Store(c + 3L * ldc, c30, accumulate); Store(c + 3L * ldc + 8, c31, accumulate);
+        s0.Store(y); s1.Store(y + 8);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row8(float* c, float* a, float* b, int ldb, int k, bool accumulate)
+    private static void Vector4Panels256(float* y, float* x, float* b, long panelStride, int k, bool accumulate)
     {
-        Vector256<float> acc = default;
-        for (int p = 0; p < k; p++) acc = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.Load(b + (long)p * ldb), acc);
-        Store(c, acc, accumulate);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector256<float> sum, bool accumulate)
-        => (accumulate ? Vector256.Load(c) + sum : sum).Store(c);
-
-    private static void Multiply128(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
-    {
-        for (int i = 0; i < m; i++)
+        float* b1 = b + panelStride, b2 = b1 + panelStride, b3 = b2 + panelStride;
+        Vector256<float> s0, s1, s2, s3, s4, s5, s6, s7;
+        if (accumulate)
         {
-            float* ci = c + (long)i * ldc, ai = a + (long)i * lda;
-            int j = 0;
-            for (; j + 8 <= n; j += 8)
+            s0 = Vector256.Load(y); s1 = Vector256.Load(y + 8); s2 = Vector256.Load(y + 16); s3 = Vector256.Load(y + 24);
+            s4 = Vector256.Load(y + 32); s5 = Vector256.Load(y + 40); s6 = Vector256.Load(y + 48); s7 = Vector256.Load(y + 56);
+        }
+        else s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = Vector256<float>.Zero;
+        for (int p = 0; p < k; p++)
+        {
+            var xp = Vector256.Create(x[p]);
+            long o = (long)p * TileColumns;
+            s0 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + o), s0);
+            s1 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b + o + 8), s1);
+            s2 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b1 + o), s2);
+            s3 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b1 + o + 8), s3);
+            s4 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b2 + o), s4);
+            s5 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b2 + o + 8), s5);
+            s6 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b3 + o), s6);
+            s7 = Vector256.FusedMultiplyAdd(xp, Vector256.LoadAligned(b3 + o + 8), s7);
+        }
+        s0.Store(y); s1.Store(y + 8); s2.Store(y + 16); s3.Store(y + 24);
+        s4.Store(y + 32); s5.Store(y + 40); s6.Store(y + 48); s7.Store(y + 56);
+    }
+
+    private struct Job
+    {
+        public float* C, A;
+        public int Ldc, RowStride, DepthStride, M;
+        public PackedMatrix B;
+        public ThreadTeam Team;
+        public Level Level;
+        public bool Accumulate, SplitColumns;
+    }
+
+    // One member's share: whole 16-column panels or whole 6-row tiles, so no element is shared.
+    private static void Compute(void* state, int member, int members)
+    {
+        ref var job = ref Unsafe.AsRef<Job>(state);
+        int m = job.M, n = job.B.N;
+        int i0 = 0, i1 = m, j0 = 0, j1 = n;
+        if (job.SplitColumns) (j0, j1) = ThreadTeam.Range(n, members, member, TileColumns);
+        else (i0, i1) = ThreadTeam.Range(m, members, member, TileRows);
+        if (i0 >= i1 || j0 >= j1) return;
+        Blocked(ref job, job.Team.Scratch(member), i0, i1, j0, j1);
+    }
+
+    private static void Blocked(ref Job job, float* aPack, int i0, int i1, int j0, int j1)
+    {
+        var b = job.B;
+        var level = job.Level;
+        int k = b.K, n = b.N, ldc = job.Ldc;
+        float* tile = stackalloc float[TileRows * TileColumns];
+        for (int jc = j0; jc < j1; jc += ColumnBlock)
+        {
+            int jcEnd = Math.Min(jc + ColumnBlock, j1);
+            for (int pc = 0; pc < k; pc += DepthBlock)
             {
-                Vector128<float> acc0 = default, acc1 = default;
-                for (int p = 0; p < k; p++)
+                int kc = Math.Min(DepthBlock, k - pc);
+                bool load = job.Accumulate || pc > 0;
+                for (int ic = i0; ic < i1; ic += RowBlock)
                 {
-                    var x = Vector128.Create(ai[p]);
-                    float* bp = b + (long)p * ldb + j;
-                    acc0 = Vector128.FusedMultiplyAdd(x, Vector128.Load(bp), acc0);
-                    acc1 = Vector128.FusedMultiplyAdd(x, Vector128.Load(bp + 4), acc1);
+                    int mc = Math.Min(RowBlock, i1 - ic);
+                    PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc);
+                    for (int jr = jc; jr < jcEnd; jr += TileColumns)
+                    {
+                        float* panel = b.Panel(jr / TileColumns) + (long)pc * TileColumns;
+                        int cols = Math.Min(TileColumns, n - jr);
+                        for (int ir = 0; ir < mc; ir += TileRows)
+                        {
+                            int rows = Math.Min(TileRows, mc - ir);
+                            float* cTile = job.C + (long)(ic + ir) * ldc + jr;
+                            // C rows are far apart and usually out of cache: ask for the next tile's
+                            // lines now, so they arrive while this tile computes.
+                            if (Sse.IsSupported && ir + 2 * TileRows <= mc)
+                            {
+                                float* next = cTile + (long)TileRows * ldc;
+                                for (int r = 0; r < TileRows; r++, next += ldc) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
+                            }
+                            float* aTile = aPack + (long)ir * kc;
+                            if (rows == TileRows && cols == TileColumns) Kernel(level, cTile, ldc, aTile, panel, kc, load);
+                            else
+                            {
+                                // Edge tile: through a full 6×16 scratch tile (A rows past m are zero-packed).
+                                if (load)
+                                    for (int r = 0; r < rows; r++)
+                                        for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * ldc + j];
+                                Kernel(level, tile, TileColumns, aTile, panel, kc, load);
+                                for (int r = 0; r < rows; r++)
+                                    for (int j = 0; j < cols; j++) cTile[(long)r * ldc + j] = tile[r * TileColumns + j];
+                            }
+                        }
+                    }
                 }
-                (accumulate ? Vector128.Load(ci + j) + acc0 : acc0).Store(ci + j);
-                (accumulate ? Vector128.Load(ci + j + 4) + acc1 : acc1).Store(ci + j + 4);
             }
-            if (j < n) TailColumns(ci + j, ldc, ai, lda, b + j, ldb, 1, n - j, k, accumulate);
         }
     }
 
-    // Columns left over after the vector blocks: the reference loop on a small strip.
-    private static void TailColumns(float* c, int ldc, float* a, int lda, float* b, int ldb, int rows, int cols, int k, bool accumulate)
-        => MultiplyReference(c, ldc, a, lda, b, ldb, rows, cols, k, accumulate);
+    // A block (mc, kc) → micro-panels of 6 rows, each k-major (6 floats per k), rows past mc zero.
+    private static void PackA(float* dst, float* a, int rowStride, int depthStride, int mc, int kc)
+    {
+        for (int ir = 0; ir < mc; ir += TileRows)
+        {
+            int rows = Math.Min(TileRows, mc - ir);
+            float* panel = dst + (long)ir * kc;
+            if (depthStride == 1 && rows == TileRows)
+            {
+                float* r0 = a + (long)ir * rowStride;
+                float* r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride, r4 = r3 + rowStride, r5 = r4 + rowStride;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = panel + p * TileRows;
+                    d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
+                }
+            }
+            else if (rowStride == 1 && rows == TileRows)
+            {
+                float* col = a + ir;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = panel + p * TileRows, s = col + (long)p * depthStride;
+                    d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5];
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                    for (int r = 0; r < TileRows; r++)
+                        panel[p * TileRows + r] = r < rows ? a[(long)(ir + r) * rowStride + (long)p * depthStride] : 0f;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Micro-kernels: C[6,16] (+)= Apanel[6,kc] · Bpanel[kc,16]; `load` starts the chains from C.
+    // ---------------------------------------------------------------------------------------------
+
+    private static Level Supported(Level level) => level switch
+    {
+        Level.Vector256 when Vector256.IsHardwareAccelerated => Level.Vector256,
+        Level.Vector256 or Level.Vector128 when Vector128.IsHardwareAccelerated => Level.Vector128,
+        _ => Level.Scalar,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel(Level level, float* c, int ldc, float* a, float* b, int kc, bool load)
+    {
+        if (Vector256.IsHardwareAccelerated && level == Level.Vector256) Kernel256(c, ldc, a, b, kc, load);
+        else if (Vector128.IsHardwareAccelerated && level != Level.Scalar) Kernel128(c, ldc, a, b, kc, load);
+        else KernelScalar(c, ldc, a, b, kc, load);
+    }
+
+    private static void Kernel256(float* c, int ldc, float* a, float* b, int kc, bool load)
+    {
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        if (load)
+        {
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
+            c10 = Vector256.Load(c1); c11 = Vector256.Load(c1 + 8);
+            c20 = Vector256.Load(c2); c21 = Vector256.Load(c2 + 8);
+            c30 = Vector256.Load(c3); c31 = Vector256.Load(c3 + 8);
+            c40 = Vector256.Load(c4); c41 = Vector256.Load(c4 + 8);
+            c50 = Vector256.Load(c5); c51 = Vector256.Load(c5 + 8);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.LoadAligned(b);
+            var b1 = Vector256.LoadAligned(b + 8);
+            var x = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            a += TileRows;
+            b += TileColumns;
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c1); c11.Store(c1 + 8);
+        c20.Store(c2); c21.Store(c2 + 8);
+        c30.Store(c3); c31.Store(c3 + 8);
+        c40.Store(c4); c41.Store(c4 + 8);
+        c50.Store(c5); c51.Store(c5 + 8);
+    }
+
+    // Vector128: the 16 columns as two halves of 8, 12 accumulators each.
+    private static void Kernel128(float* c, int ldc, float* a, float* b, int kc, bool load)
+    {
+        for (int half = 0; half < 2; half++)
+        {
+            float* ch = c + 8 * half;
+            float* c1 = ch + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+            if (load)
+            {
+                c00 = Vector128.Load(ch); c01 = Vector128.Load(ch + 4);
+                c10 = Vector128.Load(c1); c11 = Vector128.Load(c1 + 4);
+                c20 = Vector128.Load(c2); c21 = Vector128.Load(c2 + 4);
+                c30 = Vector128.Load(c3); c31 = Vector128.Load(c3 + 4);
+                c40 = Vector128.Load(c4); c41 = Vector128.Load(c4 + 4);
+                c50 = Vector128.Load(c5); c51 = Vector128.Load(c5 + 4);
+            }
+            else
+            {
+                c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector128<float>.Zero;
+            }
+            float* ap = a, bp = b + 8 * half;
+            for (int p = 0; p < kc; p++)
+            {
+                var b0 = Vector128.Load(bp);
+                var b1 = Vector128.Load(bp + 4);
+                var x = Vector128.Create(ap[0]);
+                c00 = Vector128.FusedMultiplyAdd(x, b0, c00); c01 = Vector128.FusedMultiplyAdd(x, b1, c01);
+                x = Vector128.Create(ap[1]);
+                c10 = Vector128.FusedMultiplyAdd(x, b0, c10); c11 = Vector128.FusedMultiplyAdd(x, b1, c11);
+                x = Vector128.Create(ap[2]);
+                c20 = Vector128.FusedMultiplyAdd(x, b0, c20); c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
+                x = Vector128.Create(ap[3]);
+                c30 = Vector128.FusedMultiplyAdd(x, b0, c30); c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
+                x = Vector128.Create(ap[4]);
+                c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
+                x = Vector128.Create(ap[5]);
+                c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
+                ap += TileRows;
+                bp += TileColumns;
+            }
+            c00.Store(ch); c01.Store(ch + 4);
+            c10.Store(c1); c11.Store(c1 + 4);
+            c20.Store(c2); c21.Store(c2 + 4);
+            c30.Store(c3); c31.Store(c3 + 4);
+            c40.Store(c4); c41.Store(c4 + 4);
+            c50.Store(c5); c51.Store(c5 + 4);
+        }
+    }
+
+    private static void KernelScalar(float* c, int ldc, float* a, float* b, int kc, bool load)
+    {
+        for (int r = 0; r < TileRows; r++)
+            for (int j = 0; j < TileColumns; j++)
+            {
+                float* cij = c + (long)r * ldc + j;
+                float sum = load ? *cij : 0f;
+                for (int p = 0; p < kc; p++) sum = MathF.FusedMultiplyAdd(a[p * TileRows + r], b[p * TileColumns + j], sum);
+                *cij = sum;
+            }
+    }
 
     /// <summary><c>dst[cols, rows] = src[rows, cols]ᵀ</c> (row strides given).</summary>
     public static void Transpose(float* dst, int ldd, float* src, int lds, int rows, int cols)

@@ -42,6 +42,107 @@ public sealed unsafe class KernelTests
         }
     }
 
+    public static TheoryData<int, int, int, bool> PackedShapes()
+    {
+        // Rows around the 6-row tile and the 144-row block, columns around the 16-column panel and
+        // the 256-column block, depth around the 256-deep block; A as given and as its transpose.
+        var data = new TheoryData<int, int, int, bool>();
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128) })
+            foreach (bool transposed in new[] { false, true })
+                data.Add(m, n, k, transposed);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(PackedShapes))]
+    public void Packed_multiply_every_kernel_level_and_thread_count_equals_reference_bit_for_bit(int m, int n, int k, bool transposedA)
+    {
+        // A (m, k) read in place (row stride lda) or from its transpose (k, m) (k stride lda).
+        int lda = transposedA ? m + 3 : k + 3, ldb = n + 2, ldc = n + 1;
+        int rowStride = transposedA ? 1 : lda, depthStride = transposedA ? lda : 1;
+        var a = Random((transposedA ? k : m) * lda, 11);
+        var b = Random(k * ldb, 12);
+        var packed = new PackedMatrix();
+        fixed (float* pb = b) packed.Pack(MatMul.CallerTeam, pb, ldb, k, n);
+        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) Assert.Equal(b[p * ldb + j], packed[p, j]);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var start = Random(m * ldc, 13);
+            var expected = (float[])start.Clone();
+            fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(pe, ldc, pa, rowStride, depthStride, pb, ldb, m, n, k, accumulate);
+            foreach (var level in new[] { MatMul.Level.Scalar, MatMul.Level.Vector128, MatMul.Level.Vector256 })
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    var actual = (float[])start.Clone();
+                    using var team = new ThreadTeam(threads);
+                    fixed (float* pa = a, pc = actual) MatMul.Multiply(team, pc, ldc, pa, rowStride, depthStride, packed, m, accumulate, level);
+                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"level {level}, {threads} threads, accumulate {accumulate}");
+                }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)] [InlineData(7, 16)] [InlineData(64, 64)] [InlineData(100, 65)] [InlineData(33, 200)]
+    public void Vector_times_packed_matrix_equals_reference_bit_for_bit(int k, int n)
+    {
+        var x = Random(k, 21);
+        var w = Random(n * k, 22); // W (n, k): B = Wᵀ
+        var packed = new PackedMatrix();
+        fixed (float* pw = w) packed.PackTransposed(MatMul.CallerTeam, pw, k, k, n);
+        var start = Random(n, 23);
+        var expected = (float[])start.Clone();
+        var wT = new float[k * n];
+        fixed (float* pw = w, pt = wT) MatMul.Transpose(pt, n, pw, k, n, k);
+        fixed (float* px = x, pt = wT, pe = expected) MatMul.MultiplyReference(pe, n, px, k, pt, n, 1, n, k, accumulate: true);
+        foreach (var level in new[] { MatMul.Level.Scalar, MatMul.Level.Vector256 })
+        {
+            var actual = (float[])start.Clone();
+            // Two halves on panel boundaries, as two threads would split it.
+            int half = n / 2 / PackedMatrix.Width * PackedMatrix.Width;
+            fixed (float* px = x, pa = actual)
+            {
+                MatMul.MultiplyVector(pa, px, packed, 0, half, accumulate: true, level);
+                MatMul.MultiplyVector(pa, px, packed, half, n, accumulate: true, level);
+            }
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"level {level}");
+        }
+    }
+
+    [Fact]
+    public void Thread_team_runs_every_member_and_its_barrier_orders_phases()
+    {
+        using var team = new ThreadTeam(3);
+        s_team = team;
+        var seen = new int[3 * 50];
+        fixed (int* s = seen)
+        {
+            for (int round = 0; round < 50; round++)
+            {
+                var job = new TeamProbe { Seen = s + round * 3, Round = round };
+                team.Run(&TeamProbe.Work, &job);
+                Assert.Equal(0, job.Errors);
+            }
+        }
+        Assert.All(seen, v => Assert.Equal(1, v));
+    }
+
+    private static ThreadTeam? s_team;
+
+    private struct TeamProbe
+    {
+        public int* Seen;
+        public int Round, Arrived, Errors;
+
+        public static void Work(void* state, int member, int members)
+        {
+            var probe = (TeamProbe*)state;
+            Interlocked.Increment(ref probe->Seen[member]);
+            Interlocked.Increment(ref probe->Arrived);
+            s_team!.Barrier();
+            // After the barrier every member has arrived.
+            if (Volatile.Read(ref probe->Arrived) != members) Interlocked.Increment(ref probe->Errors);
+        }
+    }
+
     [Fact]
     public void Transpose_is_exact()
     {

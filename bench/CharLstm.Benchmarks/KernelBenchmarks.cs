@@ -1,0 +1,149 @@
+using BenchmarkDotNet.Attributes;
+using CharLstm.Benchmarking;
+using CharLstm.Model;
+using CharLstm.Numerics;
+using CharLstm.Ops;
+using CharLstm.Sampling;
+
+namespace CharLstm.Benchmarks;
+
+/// <summary>The matrix multiply on the LSTM's shapes (bench/README.md names), B packed as the engine packs weights.</summary>
+[MemoryDiagnoser]
+public unsafe class MatMulBenchmarks
+{
+    private float[] _a = [], _c = [];
+    private PackedMatrix _b = new();
+    private ThreadTeam _team = null!;
+    private int _m, _k, _n;
+
+    /// <summary>Configuration and shape, e.g. <c>T3 recurrent</c>.</summary>
+    [Params("T1 recurrent", "T1 input_upper", "T1 weight_grad", "T3 recurrent", "T3 input_upper", "T3 weight_grad", "T3 head")]
+    public string Shape { get; set; } = "";
+
+    /// <summary>Compute threads.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var parts = Shape.Split(' ');
+        (_, _m, _k, _n) = EngineBenchmark.SgemmShapes(BenchmarkConfig.Presets[parts[0]]).Single(s => s.Name == parts[1]);
+        var rng = new Rng(1);
+        _a = Enumerable.Range(0, _m * _k).Select(_ => rng.NextUniform(-1, 1)).ToArray();
+        var b = Enumerable.Range(0, _k * _n).Select(_ => rng.NextUniform(-1, 1)).ToArray();
+        _c = new float[_m * _n];
+        _team = new ThreadTeam(Threads);
+        fixed (float* pb = b) _b.Pack(_team, pb, _n, _k, _n);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _team.Dispose();
+
+    /// <summary>C = A·B (2·M·K·N flops).</summary>
+    [Benchmark]
+    public void Multiply()
+    {
+        fixed (float* a = _a, c = _c) MatMul.Multiply(_team, c, _n, a, _k, 1, _b, _m, accumulate: false);
+    }
+}
+
+/// <summary>The fused pointwise cell step for one time step of a batch.</summary>
+[MemoryDiagnoser]
+public class CellBenchmarks
+{
+    private float[] _gates = [], _work = [], _cPrev = [], _c = [], _tanhC = [], _h = [], _dGates = [], _dc = [], _dh = [];
+
+    /// <summary>Batch × hidden: T1 (50 × 128) and T3 (64 × 512).</summary>
+    [Params("50x128", "64x512")]
+    public string Size { get; set; } = "";
+
+    private int Batch => int.Parse(Size.Split('x')[0]);
+    private int Hidden => int.Parse(Size.Split('x')[1]);
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Rng(2);
+        int n = Batch * Hidden;
+        float[] Fill(int count, float scale) => Enumerable.Range(0, count).Select(_ => rng.NextUniform(-scale, scale)).ToArray();
+        _gates = Fill(4 * n, 3); _work = new float[4 * n]; _cPrev = Fill(n, 1);
+        _c = new float[n]; _tanhC = new float[n]; _h = new float[n];
+        _dGates = new float[4 * n]; _dc = Fill(n, 1); _dh = Fill(n, 1);
+    }
+
+    /// <summary>Gates → c, tanh(c), h.</summary>
+    [Benchmark]
+    public void Forward()
+    {
+        _gates.CopyTo(_work, 0);
+        LstmCell.Forward(_c, _tanhC, _h, _work, _cPrev, Batch, Hidden);
+    }
+
+    /// <summary>dh, dc → dGates, dc.</summary>
+    [Benchmark]
+    public void Backward() => LstmCell.Backward(_dGates, _dc, _dh, _work, _cPrev, _tanhC, Batch, Hidden);
+}
+
+/// <summary>Softmax at temperature 1 and one draw over a 65-character vocabulary.</summary>
+[MemoryDiagnoser]
+public class SamplingBenchmarks
+{
+    private readonly Sampler _sampler = new(65);
+    private readonly SamplingOptions _options = new(Temperature: 1f);
+    private readonly Rng _rng = new(3);
+    private float[] _logits = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Rng(4);
+        _logits = Enumerable.Range(0, 65).Select(_ => rng.NextUniform(-4, 4)).ToArray();
+    }
+
+    /// <summary>One character drawn.</summary>
+    [Benchmark]
+    public int Sample() => _sampler.Sample(_logits, _options, _rng);
+}
+
+/// <summary>One generated character per stream: the session step and the draw. Must allocate nothing.</summary>
+[MemoryDiagnoser]
+public class GenerationBenchmarks
+{
+    private InferenceSession _session = null!;
+    private Sampler _sampler = null!;
+    private readonly SamplingOptions _options = new(Temperature: 1f);
+    private readonly Rng _rng = new(5);
+    private int[] _tokens = [];
+
+    /// <summary>Preset (T1: 2 × 128 one-hot; T3: 2 × 512).</summary>
+    [Params("T1", "T3")]
+    public string Config { get; set; } = "";
+
+    /// <summary>Streams.</summary>
+    [Params(1, 32)]
+    public int Streams { get; set; }
+
+    /// <summary>Compute threads.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var cfg = BenchmarkConfig.Presets[Config].Model;
+        _session = new InferenceSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(6))), Streams, Threads);
+        _sampler = new Sampler(cfg.VocabSize);
+        _tokens = new int[Streams];
+    }
+
+    /// <summary>Step + sample for every stream.</summary>
+    [Benchmark]
+    public int Step()
+    {
+        int v = _session.Model.Config.VocabSize;
+        var logits = _session.Step(_tokens);
+        for (int b = 0; b < _tokens.Length; b++) _tokens[b] = _sampler.Sample(logits.Slice(b * v, v), _options, _rng);
+        return _tokens[0];
+    }
+}

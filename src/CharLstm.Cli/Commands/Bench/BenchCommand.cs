@@ -1,0 +1,81 @@
+using System.CommandLine;
+using CharLstm.Benchmarking;
+
+namespace CharLstm.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>charlstm bench</c>: our side of the side-by-side benchmark (bench/README.md). Runs one
+/// configuration and prints one JSON object on stdout; progress goes to stderr.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "Preset: T1, T2 or T3 (bench/README.md)", DefaultValueFactory = _ => "T1" };
+        config.AcceptOnlyFromAmong([.. BenchmarkConfig.Presets.Keys]);
+        var mode = new Option<string>("--mode") { Description = "train, generate or sgemm", DefaultValueFactory = _ => "train" };
+        mode.AcceptOnlyFromAmong("train", "generate", "sgemm");
+        var genBatch = new Option<int>("--gen-batch") { Description = "Streams sampled at once in generate mode", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Compute threads", DefaultValueFactory = _ => 1 };
+        var seconds = new Option<double>("--seconds") { Description = "Measured seconds per repetition (per shape in sgemm)", DefaultValueFactory = _ => 5.0 };
+        var reps = new Option<int>("--reps") { Description = "Repetitions", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed steps before measuring", DefaultValueFactory = _ => 3 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the model, the batches and the sampler", DefaultValueFactory = _ => 1234UL };
+        var profile = new Option<bool>("--profile") { Description = "Training: also report the share of time per phase of the step" };
+        var json = new Option<bool>("--json") { Description = "Accepted for symmetry with the peer; the output is always JSON" };
+        var overrides = new[] { "vocab", "embedding", "hidden", "layers", "batch", "seq" }
+            .Select(field => new Option<int?>($"--{field}") { Description = $"Override the preset's {field}" })
+            .ToArray();
+
+        var command = new Command("bench", "Measure training, generation or the matrix multiply on one configuration; prints one JSON object.")
+        {
+            config, mode, genBatch, threads, seconds, reps, warmup, seed, profile, json,
+        };
+        foreach (var option in overrides) command.Options.Add(option);
+
+        command.SetAction(parse =>
+        {
+            var preset = BenchmarkConfig.Presets[parse.GetValue(config)!];
+            var given = overrides
+                .Select(o => (Name: o.Name.TrimStart('-'), Value: parse.GetValue(o)))
+                .Where(o => o.Value is not null)
+                .ToDictionary(o => o.Name, o => o.Value!.Value);
+            var chosen = preset with
+            {
+                Vocab = given.GetValueOrDefault("vocab", preset.Vocab),
+                Embedding = given.GetValueOrDefault("embedding", preset.Embedding),
+                Hidden = given.GetValueOrDefault("hidden", preset.Hidden),
+                Layers = given.GetValueOrDefault("layers", preset.Layers),
+                Batch = given.GetValueOrDefault("batch", preset.Batch),
+                Seq = given.GetValueOrDefault("seq", preset.Seq),
+            };
+            var settings = new BenchmarkSettings
+            {
+                Config = chosen,
+                Mode = Enum.Parse<BenchmarkMode>(parse.GetValue(mode)!, ignoreCase: true),
+                GenBatch = parse.GetValue(genBatch),
+                Threads = parse.GetValue(threads),
+                Seconds = parse.GetValue(seconds),
+                Reps = parse.GetValue(reps),
+                Warmup = parse.GetValue(warmup),
+                Seed = parse.GetValue(seed),
+                Profile = parse.GetValue(profile),
+                Overrides = given,
+            };
+            try
+            {
+                settings.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"charlstm bench: {e.Message}");
+                return 2;
+            }
+            Console.Error.WriteLine($"[charlstm bench] {chosen}, mode={settings.Mode}, threads={settings.Threads}, simd={EngineBenchmark.SimdLevel}");
+            var result = EngineBenchmark.Run(settings, Console.Error);
+            Console.Out.WriteLine(result.ToJson());
+            return 0;
+        });
+        return command;
+    }
+}
