@@ -28,6 +28,8 @@ public sealed record GenerationOptions
     public SamplingOptions Sampling { get; init; } = new();
     /// <summary>Seed of the sampler; the same seed gives the same text. Null: a fresh random seed.</summary>
     public ulong? Seed { get; init; }
+    /// <summary>Compute threads for each step (1 is fastest for small models).</summary>
+    public int Threads { get; init; } = 1;
     /// <summary>What to do with prompt characters the vocabulary lacks.</summary>
     public UnknownMode Unknown { get; init; } = UnknownMode.Error;
 }
@@ -93,6 +95,7 @@ public sealed class CharLanguageModel
     {
         options.Sampling.Validate();
         if (options.Length < 0) throw new ArgumentException($"length must be 0 or more, got {options.Length}.");
+        if (options.Threads is < 1 or > 256) throw new ArgumentException($"threads must be 1 to 256, got {options.Threads}.");
         int[] prompt = EncodePrompt(options.Prompt, options.Unknown);
         return GenerateCore(prompt, options);
     }
@@ -105,7 +108,7 @@ public sealed class CharLanguageModel
 
     private IEnumerable<string> GenerateCore(int[] prompt, GenerationOptions options)
     {
-        var session = new InferenceSession(Inference);
+        using var session = new InferenceSession(Inference, batch: 1, options.Threads);
         var sampler = new Sampler(Config.VocabSize);
         var rng = new Rng(options.Seed ?? (ulong)Random.Shared.NextInt64());
         var token = new int[1];

@@ -126,7 +126,7 @@ public sealed unsafe class InferenceModel
 /// a barrier between layers, and the head's columns are split the same way. Results are the same
 /// bits for any thread count.
 /// </remarks>
-public sealed unsafe class InferenceSession
+public sealed unsafe class InferenceSession : IDisposable
 {
     private readonly InferenceModel _model;
     private readonly ThreadTeam _team;
@@ -162,6 +162,9 @@ public sealed unsafe class InferenceSession
 
     /// <summary>Streams in this session.</summary>
     public int Batch { get; }
+
+    /// <summary>Stops the worker threads (a session with threads &gt; 1 holds them until disposed).</summary>
+    public void Dispose() => _team.Dispose();
 
     /// <summary>Compute threads used (the caller's included).</summary>
     public int Threads => _team.Size;

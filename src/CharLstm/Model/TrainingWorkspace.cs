@@ -24,7 +24,7 @@ namespace CharLstm.Model;
 /// the pointwise steps by rows (bias sums by columns). Every output element is computed by one
 /// thread in a fixed order, so results are the same bits for any thread count.</para>
 /// </remarks>
-public sealed unsafe class TrainingWorkspace
+public sealed unsafe class TrainingWorkspace : IDisposable
 {
     private readonly ModelConfig _config;
     private readonly int _batch, _seqLen, _rows, _hidden, _vocab, _layers;
@@ -126,6 +126,9 @@ public sealed unsafe class TrainingWorkspace
     public int Batch => _batch;
     /// <summary>Time steps per batch.</summary>
     public int SeqLen => _seqLen;
+    /// <summary>Stops the worker threads (a workspace with threads &gt; 1 holds them until disposed).</summary>
+    public void Dispose() => _team.Dispose();
+
     /// <summary>Compute threads used (the caller's included).</summary>
     public int Threads => _team.Size;
 

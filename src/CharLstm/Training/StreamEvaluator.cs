@@ -22,7 +22,7 @@ public readonly record struct LossSum(double SumNats, long Count)
 public static class StreamEvaluator
 {
     /// <summary>Scores <paramref name="ids"/> in <paramref name="streams"/> streams, <paramref name="chunk"/> steps per forward call.</summary>
-    public static LossSum Score(LstmModel model, ReadOnlySpan<int> ids, int streams = 1, int chunk = 256)
+    public static LossSum Score(LstmModel model, ReadOnlySpan<int> ids, int streams = 1, int chunk = 256, int threads = 1)
     {
         if (ids.Length < 2) return new LossSum(0, 0);
         streams = Math.Max(1, Math.Min(streams, (ids.Length - 1) / Math.Max(1, Math.Min(chunk, ids.Length - 1))));
@@ -32,13 +32,15 @@ public static class StreamEvaluator
         int v = cfg.VocabSize;
         var state = new LstmState(cfg, streams);
         TrainingWorkspace? full = null, tail = null;
+        double sum = 0;
+        try
+        {
         var inputs = new int[streams * chunk];
         var targets = new int[streams * chunk];
-        double sum = 0;
         for (int start = 0; start < steps; start += chunk)
         {
             int len = Math.Min(chunk, steps - start);
-            var ws = len == chunk ? full ??= new TrainingWorkspace(cfg, streams, chunk) : tail ??= new TrainingWorkspace(cfg, streams, len);
+            var ws = len == chunk ? full ??= new TrainingWorkspace(cfg, streams, chunk, threads) : tail ??= new TrainingWorkspace(cfg, streams, len, threads);
             var inSpan = inputs.AsSpan(0, streams * len);
             var tgtSpan = targets.AsSpan(0, streams * len);
             for (int b = 0; b < streams; b++)
@@ -61,6 +63,12 @@ public static class StreamEvaluator
                     foreach (float x in row) z += Math.Exp(x - max);
                     sum += max + Math.Log(z) - row[tgtSpan[b * len + t]];
                 }
+        }
+        }
+        finally
+        {
+            full?.Dispose();
+            tail?.Dispose();
         }
         return new LossSum(sum, (long)steps * streams);
     }

@@ -100,7 +100,7 @@ public sealed class Trainer
         (_train, _validation) = encoded.Split(options.ValFraction);
         _batches = new TrainingBatches(_train, options.Batch, options.SeqLen);
         var cfg = model.Config;
-        _workspace = new TrainingWorkspace(cfg, options.Batch, options.SeqLen);
+        _workspace = new TrainingWorkspace(cfg, options.Batch, options.SeqLen, options.Threads);
         var optimizer = Optimizer.Create(options.Optimizer, model.Network.Parameters.Length, options.LearningRate, options.Momentum, options.WeightDecay);
         _guard = new StepGuard(optimizer, options.Clip);
         _rng = new Rng(options.Seed ^ 0x5EED_D20B_0000_0001UL);
@@ -283,7 +283,7 @@ public sealed class Trainer
     {
         var ids = _validation.ToArray();
         if (_options.EvalChars > 0 && ids.Length > _options.EvalChars) ids = ids[.._options.EvalChars];
-        return StreamEvaluator.Score(Model.Network, ids, streams: _options.Batch, chunk: _options.SeqLen);
+        return StreamEvaluator.Score(Model.Network, ids, streams: _options.Batch, chunk: _options.SeqLen, threads: _options.Threads);
     }
 
     private void EmitSamples()

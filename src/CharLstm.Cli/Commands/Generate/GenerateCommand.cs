@@ -21,6 +21,7 @@ internal static class GenerateCommand
         var seed = new Option<ulong?>("--seed", "-s") { Description = "Random seed; the same seed gives the same text (default: random)." };
         var samples = new Option<int>("--samples") { Description = "How many independent samples to print.", DefaultValueFactory = _ => 1 };
         var unknown = new Option<UnknownMode>("--unknown") { Description = "Prompt characters the model never saw: error (list them) or skip (drop them).", DefaultValueFactory = _ => UnknownMode.Error };
+        var threads = new Option<int>("--threads") { Description = "Compute threads per step (1 is fastest for small models).", DefaultValueFactory = _ => 1 };
         var interactive = new Option<bool>("--interactive", "-i") { Description = "Read prompts line by line from standard input until it ends; continue each one." };
 
         var command = new Command("generate", """
@@ -31,12 +32,14 @@ internal static class GenerateCommand
               charlstm generate -m runs/tinyshakespeare/best.safetensors --seed 42 --samples 3 --top-k 10
               charlstm generate -m runs/tinyshakespeare --interactive
             """);
-        foreach (var o in new Option[] { model, prompt, promptFile, length, temperature, topK, topP, seed, samples, unknown, interactive }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, prompt, promptFile, length, temperature, topK, topP, seed, samples, unknown, threads, interactive }) command.Options.Add(o);
         command.SetAction(r => Guarded.Run("generate", () =>
         {
             int n = r.GetValue(length), count = r.GetValue(samples);
             if (n < 0) throw new UsageException($"--length must be 0 or more, got {n}.");
             if (count < 1) throw new UsageException($"--samples must be at least 1, got {count}.");
+            int threadCount = r.GetValue(threads);
+            if (threadCount is < 1 or > 256) throw new UsageException($"--threads must be 1 to 256, got {threadCount}.");
             var sampling = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP));
             try { sampling.Validate(); }
             catch (ArgumentException e) { throw new UsageException("--" + e.Message); }
@@ -54,7 +57,7 @@ internal static class GenerateCommand
 
             void One(string p, ulong? s)
             {
-                var pieces = lm.Generate(new GenerationOptions { Prompt = p, Length = n, Sampling = sampling, Seed = s, Unknown = mode });
+                var pieces = lm.Generate(new GenerationOptions { Prompt = p, Length = n, Sampling = sampling, Seed = s, Unknown = mode, Threads = threadCount });
                 stdout.Write(p);
                 stdout.Flush();
                 foreach (string piece in pieces)
