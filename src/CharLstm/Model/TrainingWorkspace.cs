@@ -554,10 +554,18 @@ public sealed unsafe class TrainingWorkspace
         ref var job = ref Unsafe.AsRef<SumJob>(state);
         int width = end - start;
         var sums = new Span<float>(job.Sums + start, width);
-        for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums);
-        if (job.Sums2 is null) return;
+        if (job.Sums2 is null)
+        {
+            for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums);
+            return;
+        }
+        // Two biases with the same gradient: sum the rows once (from 0, in row order), add it to both.
+        Span<float> total = width <= 1024 ? stackalloc float[width] : new float[width];
+        total.Clear();
+        for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(total, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), total);
+        TensorPrimitives.Add(sums, total, sums);
         var sums2 = new Span<float>(job.Sums2 + start, width);
-        for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums2, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums2);
+        TensorPrimitives.Add(sums2, total, sums2);
     }
 
     private struct ScatterJob

@@ -109,7 +109,9 @@ internal static unsafe class MatMul
         }
         var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = Supported(level) };
         int panels = b.Panels, tiles = (m + TileRows - 1) / TileRows;
-        job.SplitColumns = panels >= 4 * team.Size || panels >= tiles;
+        // Split rows when there are plenty: members then pack only their own rows of A (a column
+        // split has every member pack all of A). Few rows (the per-step products): split columns.
+        job.SplitColumns = tiles < 8 * team.Size && panels >= team.Size;
         if (team.Size == 1 || (long)m * n * k < 32 * 1024) Compute(&job, 0, 1);
         else team.Run(&Compute, &job);
     }
