@@ -37,11 +37,11 @@ internal static unsafe class MatMul
     public const int TileRows = 6;
     /// <summary>Columns of the register tile (one packed panel).</summary>
     public const int TileColumns = PackedMatrix.Width;
-    /// <summary>k per block: a 16-column panel of it (16 KB) stays in L1 while the row blocks pass.</summary>
-    public const int DepthBlock = 256;
-    /// <summary>Rows of A packed at a time (multiple of 6): 144 × 256 floats = 144 KB, kept in L2.</summary>
-    public const int RowBlock = 144;
-    /// <summary>Columns per block (multiple of 16). Each 16 KB panel of B is reused from L1 by all the
+    /// <summary>k per block: a 16-column panel of it (24 KB) stays in L1 while the row tiles pass.</summary>
+    public const int DepthBlock = 384;
+    /// <summary>Rows of A packed at a time (multiple of 6): 96 × 384 floats = 144 KB, kept in L2.</summary>
+    public const int RowBlock = 96;
+    /// <summary>Columns per block (multiple of 16). Each 24 KB panel of B is reused from L1 by all the
     /// row tiles of an A block, so B's block can be large; A is repacked once per column block.</summary>
     public const int ColumnBlock = 1024;
 
