@@ -47,7 +47,7 @@ public sealed unsafe class KernelTests
         // Rows around the 6-row tile and the 144-row block, columns around the 16-column panel and
         // the 1024-column block, depth past the 384-deep block; A as given and as its transpose.
         var data = new TheoryData<int, int, int, bool>();
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128), (9, 40, 800) })
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128), (9, 40, 800), (7, 1040, 5) })
             foreach (bool transposed in new[] { false, true })
                 data.Add(m, n, k, transposed);
         return data;
