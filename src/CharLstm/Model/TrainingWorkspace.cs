@@ -556,11 +556,25 @@ public sealed unsafe class TrainingWorkspace : IDisposable
     {
         ref var job = ref Unsafe.AsRef<SumJob>(state);
         int width = end - start;
-        var sums = new Span<float>(job.Sums + start, width);
-        for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums);
-        if (job.Sums2 is null) return;
-        var sums2 = new Span<float>(job.Sums2 + start, width);
-        for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums2, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums2);
+        if (job.Sums2 is null)
+        {
+            var sums = new Span<float>(job.Sums + start, width);
+            for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(sums, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + start, width), sums);
+            return;
+        }
+        // Two biases with the same gradient: sum the rows once (from 0, in row order), add it to both.
+        Span<float> buffer = stackalloc float[512];
+        for (int c0 = start; c0 < end; c0 += buffer.Length)
+        {
+            int w = Math.Min(buffer.Length, end - c0);
+            var total = buffer[..w];
+            total.Clear();
+            for (int r = 0; r < job.Rows; r++) TensorPrimitives.Add(total, new ReadOnlySpan<float>(job.Matrix + (long)r * job.Cols + c0, w), total);
+            var s1 = new Span<float>(job.Sums + c0, w);
+            TensorPrimitives.Add(s1, total, s1);
+            var s2 = new Span<float>(job.Sums2 + c0, w);
+            TensorPrimitives.Add(s2, total, s2);
+        }
     }
 
     private struct ScatterJob

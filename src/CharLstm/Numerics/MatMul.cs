@@ -37,11 +37,11 @@ internal static unsafe class MatMul
     public const int TileRows = 6;
     /// <summary>Columns of the register tile (one packed panel).</summary>
     public const int TileColumns = PackedMatrix.Width;
-    /// <summary>k per block: a 16-column panel of it (16 KB) stays in L1 while the row blocks pass.</summary>
-    public const int DepthBlock = 256;
-    /// <summary>Rows of A packed at a time (multiple of 6): 144 × 256 floats = 144 KB, kept in L2.</summary>
-    public const int RowBlock = 144;
-    /// <summary>Columns per block (multiple of 16). Each 16 KB panel of B is reused from L1 by all the
+    /// <summary>k per block: a 16-column panel of it (24 KB) stays in L1 while the row tiles pass.</summary>
+    public const int DepthBlock = 384;
+    /// <summary>Rows of A packed at a time (multiple of 6): 96 × 384 floats = 144 KB, kept in L2.</summary>
+    public const int RowBlock = 96;
+    /// <summary>Columns per block (multiple of 16). Each 24 KB panel of B is reused from L1 by all the
     /// row tiles of an A block, so B's block can be large; A is repacked once per column block.</summary>
     public const int ColumnBlock = 1024;
 
@@ -109,7 +109,9 @@ internal static unsafe class MatMul
         }
         var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = Supported(level) };
         int panels = b.Panels, tiles = (m + TileRows - 1) / TileRows;
-        job.SplitColumns = panels >= 4 * team.Size || panels >= tiles;
+        // Split rows when there are plenty: members then pack only their own rows of A (a column
+        // split has every member pack all of A). Few rows (the per-step products): split columns.
+        job.SplitColumns = tiles < 8 * team.Size && panels >= team.Size;
         if (team.Size == 1 || (long)m * n * k < 32 * 1024) Compute(&job, 0, 1);
         else team.Run(&Compute, &job);
     }
@@ -286,6 +288,27 @@ internal static unsafe class MatMul
     // A block (mc, kc) → micro-panels of 6 rows, each k-major (6 floats per k), rows past mc zero.
     private static void PackA(float* dst, float* a, int rowStride, int depthStride, int mc, int kc)
     {
+        if (rowStride == 1 && depthStride != 1)
+        {
+            // A given as its transpose: row p of Aᵀ holds this block's mc values for depth p contiguously.
+            // Read each such row once, whole, and deal it out to the micro-panels. (Walking panel by
+            // panel instead revisits every row once per panel, and with a power-of-two stride such as
+            // 4H those rows share a cache set and are evicted in between.)
+            int full = mc / TileRows * TileRows;
+            for (int p = 0; p < kc; p++)
+            {
+                float* src = a + (long)p * depthStride;
+                float* d = dst + p * TileRows;
+                int ir = 0;
+                for (; ir < full; ir += TileRows, d += (long)TileRows * kc)
+                {
+                    d[0] = src[ir]; d[1] = src[ir + 1]; d[2] = src[ir + 2]; d[3] = src[ir + 3]; d[4] = src[ir + 4]; d[5] = src[ir + 5];
+                }
+                if (ir < mc)
+                    for (int r = 0; r < TileRows; r++) d[r] = ir + r < mc ? src[ir + r] : 0f;
+            }
+            return;
+        }
         for (int ir = 0; ir < mc; ir += TileRows)
         {
             int rows = Math.Min(TileRows, mc - ir);
@@ -298,15 +321,6 @@ internal static unsafe class MatMul
                 {
                     float* d = panel + p * TileRows;
                     d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
-                }
-            }
-            else if (rowStride == 1 && rows == TileRows)
-            {
-                float* col = a + ir;
-                for (int p = 0; p < kc; p++)
-                {
-                    float* d = panel + p * TileRows, s = col + (long)p * depthStride;
-                    d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5];
                 }
             }
             else

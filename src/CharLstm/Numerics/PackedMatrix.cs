@@ -73,28 +73,6 @@ internal sealed unsafe class PackedMatrix
     /// <summary>Where packed column <paramref name="column"/> starts: its element p is at <c>[p · 16]</c>.</summary>
     public float* Column(int column) => Panel(column / Width) + column % Width;
 
-    /// <summary>Packs the column <paramref name="sourceColumn"/> of a B (K, ·) row-major into packed column <paramref name="column"/>.</summary>
-    public void PackColumn(int column, float* b, int ldb, int sourceColumn)
-    {
-        float* dst = Panel(column / Width) + column % Width;
-        for (int p = 0; p < K; p++) dst[(long)p * Width] = b[(long)p * ldb + sourceColumn];
-    }
-
-    /// <summary>Packs row <paramref name="sourceRow"/> of W (·, K) as packed column <paramref name="column"/> (B = Wᵀ).</summary>
-    public void PackColumnTransposed(int column, float* w, int ldw, int sourceRow)
-    {
-        float* dst = Panel(column / Width) + column % Width;
-        float* src = w + (long)sourceRow * ldw;
-        for (int p = 0; p < K; p++) dst[(long)p * Width] = src[p];
-    }
-
-    /// <summary>Zeroes packed column <paramref name="column"/> (padding).</summary>
-    public void ClearColumn(int column)
-    {
-        float* dst = Panel(column / Width) + column % Width;
-        for (int p = 0; p < K; p++) dst[(long)p * Width] = 0f;
-    }
-
     /// <summary>B[p, j] for tests.</summary>
     public float this[int p, int j] => Panel(j / Width)[(long)p * Width + j % Width];
 

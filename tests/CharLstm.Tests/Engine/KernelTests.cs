@@ -45,9 +45,9 @@ public sealed unsafe class KernelTests
     public static TheoryData<int, int, int, bool> PackedShapes()
     {
         // Rows around the 6-row tile and the 144-row block, columns around the 16-column panel and
-        // the 256-column block, depth around the 256-deep block; A as given and as its transpose.
+        // the 1024-column block, depth past the 384-deep block; A as given and as its transpose.
         var data = new TheoryData<int, int, int, bool>();
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128) })
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128), (9, 40, 800), (7, 1040, 5) })
             foreach (bool transposed in new[] { false, true })
                 data.Add(m, n, k, transposed);
         return data;
@@ -141,6 +141,30 @@ public sealed unsafe class KernelTests
             // After the barrier every member has arrived.
             if (Volatile.Read(ref probe->Arrived) != members) Interlocked.Increment(ref probe->Errors);
         }
+    }
+
+    [Fact]
+    public void Adam_vector_path_equals_the_scalar_rule_bit_for_bit()
+    {
+        // 37 parameters: four 8-wide vectors and a scalar tail; three steps so the bias corrections change.
+        var p = Random(37, 31); var expected = (float[])p.Clone();
+        var adam = new CharLstm.Training.Adam(37, 2e-3);
+        var m = new float[37]; var v = new float[37];
+        for (int step = 1; step <= 3; step++)
+        {
+            var g = Random(37, 40 + (ulong)step);
+            adam.Step(p, g);
+            double bc1 = 1 - Math.Pow(0.9, step), bc2Sqrt = Math.Sqrt(1 - Math.Pow(0.999, step));
+            float b1 = (float)(1 - 0.9), b2 = (float)0.999, oneMinusB2 = (float)(1 - 0.999);
+            float stepSize = (float)(2e-3 / bc1), inv = (float)(1 / bc2Sqrt), eps = (float)1e-8;
+            for (int i = 0; i < 37; i++)
+            {
+                m[i] = m[i] + (g[i] - m[i]) * b1;
+                v[i] = b2 * v[i] + oneMinusB2 * g[i] * g[i];
+                expected[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) * inv + eps);
+            }
+        }
+        Assert.Equal(expected, p);
     }
 
     [Fact]
