@@ -1,0 +1,31 @@
+using CharLstm.Model;
+using CharLstm.Numerics;
+using CharLstm.Sampling;
+
+namespace CharLstm.Tests.Engine;
+
+/// <summary>Generation's per-character work (step + sample) allocates nothing once warmed up.</summary>
+public sealed class AllocationTests
+{
+    [Theory]
+    [InlineData(0, 1, 1)] [InlineData(16, 2, 1)] [InlineData(16, 2, 2)]
+    public void Generation_step_and_sampling_allocate_nothing_per_character(int embedding, int layers, int threads)
+    {
+        var cfg = new ModelConfig(VocabSize: 30, EmbeddingSize: embedding, HiddenSize: 64, Layers: layers);
+        var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1)));
+        using var session = new InferenceSession(model, batch: 1, threads);
+        var sampler = new Sampler(cfg.VocabSize);
+        var rng = new Rng(2);
+        var options = new SamplingOptions(0.9f, TopK: 10, TopP: 0.95f);
+        var token = new int[1];
+        for (int i = 0; i < 50; i++) { session.Step(token); token[0] = sampler.Sample(session.LastLogits, options, rng); } // warm up (JIT, buffers)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++)
+        {
+            session.Step(token);
+            token[0] = sampler.Sample(session.LastLogits, options, rng);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+}
