@@ -18,14 +18,20 @@ public sealed class AllocationTests
         var rng = new Rng(2);
         var options = new SamplingOptions(0.9f, TopK: 10, TopP: 0.95f);
         var token = new int[1];
-        for (int i = 0; i < 50; i++) { session.Step(token); token[0] = sampler.Sample(session.LastLogits, options, rng); } // warm up (JIT, buffers)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
+        long Measure(int characters)
         {
-            session.Step(token);
-            token[0] = sampler.Sample(session.LastLogits, options, rng);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < characters; i++)
+            {
+                session.Step(token);
+                token[0] = sampler.Sample(session.LastLogits, options, rng);
+            }
+            return GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+
+        // Warm up until the JIT has settled: tiered recompilation can land on this thread once
+        // (seen under the full suite's load), which is start-up cost, not a per-character allocation.
+        for (int window = 0; window < 20 && Measure(200) != 0; window++) Thread.Sleep(50);
+        Assert.Equal(0, Measure(2000));
     }
 }
