@@ -127,8 +127,11 @@ public sealed class CharLanguageModel
     /// after the first is predicted from all before it.
     /// </summary>
     public EvaluationResult Evaluate(string text, UnknownMode unknown = UnknownMode.Error)
+        => Evaluate(TextScalars.FromString(text), unknown);
+
+    /// <summary>As <see cref="Evaluate(string, UnknownMode)"/>, for text already decoded to Unicode scalar values (e.g. a <see cref="Corpus"/>).</summary>
+    public EvaluationResult Evaluate(ReadOnlySpan<int> scalars, UnknownMode unknown = UnknownMode.Error)
     {
-        int[] scalars = TextScalars.FromString(text);
         int[] ids = Vocabulary.Encode(scalars, unknown, out _);
         return new EvaluationResult(StreamEvaluator.Score(Network, ids, streams: 1), scalars.Length - ids.Length);
     }

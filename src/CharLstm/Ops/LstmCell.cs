@@ -202,9 +202,8 @@ internal static class LstmCell
             var dhRow = dh.Slice(b * hidden, hidden);
             var cpRow = cPrev.Slice(b * hidden, hidden);
             var tcRow = tanhC.Slice(b * hidden, hidden);
-            // Vector loop with the last vector overlapping the previous one: each j is computed from
-            // inputs only, except dc, which is read before written; so overlap must not recompute a
-            // lane whose dc was already updated. Hence a scalar tail instead of an overlapping vector.
+            // No overlapping last vector here (unlike most kernels): dc is read and then overwritten
+            // in place, so recomputing a lane would use its already-updated dc. A scalar tail instead.
             int j = 0;
             for (; j + w <= hidden; j += w)
             {

@@ -80,6 +80,7 @@ public sealed class Trainer
     private double _elapsedBefore;        // seconds from earlier sessions (resume)
     private readonly Stopwatch _clock = new(); // this session's training time
     private long _savedAtStep = -1;       // step of the last save request
+    private int[]? _validationIds;        // the scored part of the validation split, decoded on first use
     private double _lastValidation = double.NaN;
     private double _intervalLoss, _intervalNorm;
     private int _intervalCount;
@@ -171,13 +172,9 @@ public sealed class Trainer
             _stateBeforeStep.CopyFrom(_state);
             Array.Clear(_gradients);
             float loss = _workspace.Forward(model, _inputs, _targets, _state, training: true, _rng);
-            StepOutcome outcome;
-            if (float.IsFinite(loss))
-            {
-                _workspace.Backward(model, _gradients);
-                outcome = _guard.Step(model.Parameters, _gradients, loss);
-            }
-            else outcome = _guard.Step(model.Parameters, _gradients, loss);
+            // A non-finite loss has no useful gradient: the guard sees the loss and skips the step.
+            if (float.IsFinite(loss)) _workspace.Backward(model, _gradients);
+            var outcome = _guard.Step(model.Parameters, _gradients, loss);
             if (outcome.Skipped) _state.CopyFrom(_stateBeforeStep); // a poisoned state must not leak into the next batch
             Step++;
             CharactersSeen += _inputs.Length;
@@ -206,15 +203,9 @@ public sealed class Trainer
         bool isBest = false;
         if (Step > 0 && (_metrics.Count == 0 || _metrics[^1].Step != Step))
         {
-            double val = double.NaN;
             // Ctrl-C should exit promptly: save, but skip the validation pass.
-            if (_validation.IsScorable && reason is not (StopReason.NonFinite or StopReason.Cancelled))
-            {
-                var score = ScoreValidation();
-                val = score.MeanNats;
-                isBest = UpdateBest(val);
-                Evaluated?.Invoke(new EvaluationReport(Step, _batches.Cursor.Epoch, score, isBest, EpochEnd: false));
-            }
+            double val = double.NaN;
+            if (reason is not (StopReason.NonFinite or StopReason.Cancelled)) (val, isBest) = Validate(_batches.Cursor.Epoch, epochEnd: false);
             AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
         }
         // The last evaluation may already have saved this very step; saving it again would only
@@ -235,17 +226,19 @@ public sealed class Trainer
         return left is null ? null : TimeSpan.FromSeconds(left.Value);
     }
 
+    // Scores the validation split (when there is one), updates the best and reports it.
+    private (double Loss, bool IsBest) Validate(int epoch, bool epochEnd)
+    {
+        if (!_validation.IsScorable) return (double.NaN, false);
+        var score = ScoreValidation();
+        bool isBest = UpdateBest(score.MeanNats);
+        Evaluated?.Invoke(new EvaluationReport(Step, epoch, score, isBest, epochEnd));
+        return (score.MeanNats, isBest);
+    }
+
     private void EvaluateAndReport(int epoch, double lr, double now, bool epochEnd)
     {
-        bool isBest = false;
-        double val = double.NaN;
-        if (_validation.IsScorable)
-        {
-            var score = ScoreValidation();
-            val = score.MeanNats;
-            isBest = UpdateBest(val);
-            Evaluated?.Invoke(new EvaluationReport(Step, epoch, score, isBest, epochEnd));
-        }
+        var (val, isBest) = Validate(epoch, epochEnd);
         AddMetricRow(epoch, lr, val, now);
         if (epochEnd || _options.SampleAtEval) EmitSamples();
         if (ParametersAreFinite())
@@ -281,9 +274,9 @@ public sealed class Trainer
     /// <summary>Validation loss over the split (or its first --eval-chars), in B streams of T-step chunks.</summary>
     public LossSum ScoreValidation()
     {
-        var ids = _validation.ToArray();
-        if (_options.EvalChars > 0 && ids.Length > _options.EvalChars) ids = ids[.._options.EvalChars];
-        return StreamEvaluator.Score(Model.Network, ids, streams: _options.Batch, chunk: _options.SeqLen, threads: _options.Threads);
+        // The split never changes during a run: decode it to ids once, not at every evaluation.
+        _validationIds ??= _validation.Slice(0, _options.EvalChars > 0 ? Math.Min(_options.EvalChars, _validation.Length) : _validation.Length).ToArray();
+        return StreamEvaluator.Score(Model.Network, _validationIds, streams: _options.Batch, chunk: _options.SeqLen, threads: _options.Threads);
     }
 
     private void EmitSamples()

@@ -31,7 +31,7 @@ internal static class EvalCommand
             var lm = ModelLocator.Load(r.GetValue(model)!);
             var corpus = CorpusLoader.LoadPath(r.GetValue(path)!, text.Read(r), m => Console.Error.WriteLine($"warning: {m}"));
             EvaluationResult result;
-            try { result = lm.Evaluate(TextScalars.ToText(corpus.Scalars), r.GetValue(unknown)); }
+            try { result = lm.Evaluate(corpus.Scalars, r.GetValue(unknown)); }
             catch (CorpusException e) { throw new InputException(e.Message + " Pass --unknown skip to drop them."); }
             if (result.Loss.Count == 0) throw new InputException($"'{corpus.Name}' has fewer than 2 known characters, so nothing can be scored.");
             if (r.GetValue(json))

@@ -73,24 +73,11 @@ internal sealed class RunFolder(string path)
         plot.XLabel("characters seen");
         plot.YLabel("loss (nats per character)");
         plot.ShowLegend(ScottPlot.Alignment.UpperRight);
-        WriteVia(PlotPng, tmp => plot.SavePng(tmp, 900, 540));
-        WriteVia(PlotSvg, tmp => plot.SaveSvg(tmp, 900, 540));
-    }
-
-    // ScottPlot writes to a path; write it beside the target, then rename over it (atomic like the rest).
-    private static void WriteVia(string target, Action<string> save)
-    {
-        // Named like AtomicFile's temporaries (.<name>.<16 hex>.tmp), so a crash's leftover is cleaned the same way.
-        string tmp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(target)!, "." + System.IO.Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N")[..16] + ".tmp");
-        try
-        {
-            save(tmp);
-            File.Move(tmp, target, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        // Rendered in memory and written through AtomicFile like every other file of the run.
+        byte[] png = plot.GetImage(900, 540).GetImageBytes(ScottPlot.ImageFormat.Png);
+        string svg = plot.GetSvgXml(900, 540);
+        AtomicFile.Write(PlotPng, s => s.Write(png));
+        AtomicFile.Write(PlotSvg, s => s.Write(Encoding.UTF8.GetBytes(svg)));
     }
 }
 
