@@ -23,7 +23,8 @@ namespace CharLstm.Numerics;
 /// gives the same bits as the reference.</para>
 /// <para>Blocking (GotoBLAS/BLIS order): column blocks of <see cref="ColumnBlock"/>, k blocks of
 /// <see cref="DepthBlock"/>, row blocks of <see cref="RowBlock"/> packed into 6-row micro-panels;
-/// inside, a 6×16 register tile: 12 Vector256 accumulators, 2 loads of B and 6 broadcasts of A per k.</para>
+/// inside, a 6×16 register tile: 12 Vector256 accumulators, 2 loads of B and 6 broadcasts of A per k,
+/// and 4×16 tiles for a block's last rows when they are not a multiple of 6 (<see cref="TilePlan"/>).</para>
 /// </remarks>
 internal static unsafe class MatMul
 {
@@ -35,6 +36,9 @@ internal static unsafe class MatMul
 
     /// <summary>Rows of the register tile.</summary>
     public const int TileRows = 6;
+    /// <summary>Rows of the narrow tile that finishes a block whose rows are not a multiple of 6
+    /// (4×16: 8 accumulators, still enough independent chains to keep both FMA pipes busy).</summary>
+    public const int NarrowRows = 4;
     /// <summary>Columns of the register tile (one packed panel).</summary>
     public const int TileColumns = PackedMatrix.Width;
     /// <summary>k per block: a 16-column panel of it (24 KB) stays in L1 while the row tiles pass.</summary>
@@ -250,31 +254,37 @@ internal static unsafe class MatMul
                 for (int ic = i0; ic < i1; ic += RowBlock)
                 {
                     int mc = Math.Min(RowBlock, i1 - ic);
-                    PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc);
+                    var (wide, narrow) = TilePlan(mc);
+                    int tiles = wide + narrow;
+                    PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide, narrow);
                     for (int jr = jc; jr < jcEnd; jr += TileColumns)
                     {
                         float* panel = b.Panel(jr / TileColumns) + (long)pc * TileColumns;
                         int cols = Math.Min(TileColumns, n - jr);
-                        for (int ir = 0; ir < mc; ir += TileRows)
+                        for (int t = 0; t < tiles; t++)
                         {
-                            int rows = Math.Min(TileRows, mc - ir);
+                            bool isWide = t < wide;
+                            int height = isWide ? TileRows : NarrowRows;
+                            int ir = isWide ? t * TileRows : wide * TileRows + (t - wide) * NarrowRows;
+                            int rows = Math.Min(height, mc - ir);
                             float* cTile = job.C + (long)(ic + ir) * ldc + jr;
                             // C rows are far apart and usually out of cache: ask for the next tile's
                             // lines now, so they arrive while this tile computes.
-                            if (Sse.IsSupported && ir + 2 * TileRows <= mc)
+                            if (Sse.IsSupported && t + 1 < tiles)
                             {
-                                float* next = cTile + (long)TileRows * ldc;
-                                for (int r = 0; r < TileRows; r++, next += ldc) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
+                                int nextRows = Math.Min(t + 1 < wide ? TileRows : NarrowRows, mc - ir - height);
+                                float* next = cTile + (long)height * ldc;
+                                for (int r = 0; r < nextRows; r++, next += ldc) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
                             }
                             float* aTile = aPack + (long)ir * kc;
-                            if (rows == TileRows && cols == TileColumns) Kernel(level, cTile, ldc, aTile, panel, kc, load);
+                            if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, ldc, aTile, panel, kc, load);
                             else
                             {
-                                // Edge tile: through a full 6×16 scratch tile (A rows past m are zero-packed).
+                                // Edge tile: through a scratch tile (A rows past m are zero-packed).
                                 if (load)
                                     for (int r = 0; r < rows; r++)
                                         for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * ldc + j];
-                                Kernel(level, tile, TileColumns, aTile, panel, kc, load);
+                                Kernel(level, isWide, tile, TileColumns, aTile, panel, kc, load);
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < cols; j++) cTile[(long)r * ldc + j] = tile[r * TileColumns + j];
                             }
@@ -285,8 +295,27 @@ internal static unsafe class MatMul
         }
     }
 
-    // A block (mc, kc) → micro-panels of 6 rows, each k-major (6 floats per k), rows past mc zero.
-    private static void PackA(float* dst, float* a, int rowStride, int depthStride, int mc, int kc)
+    /// <summary>
+    /// How a block of <paramref name="mc"/> rows is cut into register tiles: <c>Wide</c> 6-row tiles
+    /// then <c>Narrow</c> 4-row tiles, computing the fewest padded rows (32 rows: 6+6+6+6+4+4, where
+    /// 6-row tiles alone would compute 36). Never more than ⌈mc/6⌉·6 rows, so the scratch fits.
+    /// </summary>
+    internal static (int Wide, int Narrow) TilePlan(int mc)
+    {
+        int wide = mc / TileRows, rest = mc - TileRows * wide;
+        return rest switch
+        {
+            0 => (wide, 0),
+            1 or 2 when wide > 0 => (wide - 1, 2),
+            1 or 2 => (0, 1),
+            3 or 4 => (wide, 1),
+            _ => (wide + 1, 0),
+        };
+    }
+
+    // A block (mc, kc) → micro-panels (Wide of 6 rows, then Narrow of 4), each k-major (height floats
+    // per k), stacked; rows past mc are zero.
+    private static void PackA(float* dst, float* a, int rowStride, int depthStride, int mc, int kc, int wide, int narrow)
     {
         if (rowStride == 1 && depthStride != 1)
         {
@@ -294,28 +323,37 @@ internal static unsafe class MatMul
             // Read each such row once, whole, and deal it out to the micro-panels. (Walking panel by
             // panel instead revisits every row once per panel, and with a power-of-two stride such as
             // 4H those rows share a cache set and are evicted in between.)
-            int full = mc / TileRows * TileRows;
+            int fullWide = Math.Min(wide, mc / TileRows);
+            float* narrowStart = dst + (long)wide * TileRows * kc;
             for (int p = 0; p < kc; p++)
             {
                 float* src = a + (long)p * depthStride;
                 float* d = dst + p * TileRows;
                 int ir = 0;
-                for (; ir < full; ir += TileRows, d += (long)TileRows * kc)
+                for (int t = 0; t < fullWide; t++, ir += TileRows, d += (long)TileRows * kc)
                 {
                     d[0] = src[ir]; d[1] = src[ir + 1]; d[2] = src[ir + 2]; d[3] = src[ir + 3]; d[4] = src[ir + 4]; d[5] = src[ir + 5];
                 }
-                if (ir < mc)
+                for (int t = fullWide; t < wide; t++, ir += TileRows, d += (long)TileRows * kc)
                     for (int r = 0; r < TileRows; r++) d[r] = ir + r < mc ? src[ir + r] : 0f;
+                d = narrowStart + p * NarrowRows;
+                for (int t = 0; t < narrow; t++, ir += NarrowRows, d += (long)NarrowRows * kc)
+                {
+                    if (ir + NarrowRows <= mc) { d[0] = src[ir]; d[1] = src[ir + 1]; d[2] = src[ir + 2]; d[3] = src[ir + 3]; }
+                    else for (int r = 0; r < NarrowRows; r++) d[r] = ir + r < mc ? src[ir + r] : 0f;
+                }
             }
             return;
         }
-        for (int ir = 0; ir < mc; ir += TileRows)
+        for (int t = 0; t < wide + narrow; t++)
         {
-            int rows = Math.Min(TileRows, mc - ir);
+            int height = t < wide ? TileRows : NarrowRows;
+            int ir = t < wide ? t * TileRows : wide * TileRows + (t - wide) * NarrowRows;
+            int rows = Math.Min(height, mc - ir);
             float* panel = dst + (long)ir * kc;
+            float* r0 = a + (long)ir * rowStride;
             if (depthStride == 1 && rows == TileRows)
             {
-                float* r0 = a + (long)ir * rowStride;
                 float* r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride, r4 = r3 + rowStride, r5 = r4 + rowStride;
                 for (int p = 0; p < kc; p++)
                 {
@@ -323,11 +361,20 @@ internal static unsafe class MatMul
                     d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
                 }
             }
+            else if (depthStride == 1 && rows == NarrowRows && height == NarrowRows)
+            {
+                float* r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = panel + p * NarrowRows;
+                    d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p];
+                }
+            }
             else
             {
                 for (int p = 0; p < kc; p++)
-                    for (int r = 0; r < TileRows; r++)
-                        panel[p * TileRows + r] = r < rows ? a[(long)(ir + r) * rowStride + (long)p * depthStride] : 0f;
+                    for (int r = 0; r < height; r++)
+                        panel[p * height + r] = r < rows ? a[(long)(ir + r) * rowStride + (long)p * depthStride] : 0f;
             }
         }
     }
@@ -343,17 +390,34 @@ internal static unsafe class MatMul
         _ => Level.Scalar,
     };
 
+    // The tile's height as a type, so each kernel is compiled once per height with the unused rows gone.
+    private interface ITileHeight { static abstract int Rows { get; } }
+    private struct SixRows : ITileHeight { public static int Rows => TileRows; }
+    private struct FourRows : ITileHeight { public static int Rows => NarrowRows; }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(Level level, float* c, int ldc, float* a, float* b, int kc, bool load)
+    private static void Kernel(Level level, bool wide, float* c, int ldc, float* a, float* b, int kc, bool load)
     {
-        if (Vector256.IsHardwareAccelerated && level == Level.Vector256) Kernel256(c, ldc, a, b, kc, load);
-        else if (Vector128.IsHardwareAccelerated && level != Level.Scalar) Kernel128(c, ldc, a, b, kc, load);
-        else KernelScalar(c, ldc, a, b, kc, load);
+        if (Vector256.IsHardwareAccelerated && level == Level.Vector256)
+        {
+            if (wide) Kernel256<SixRows>(c, ldc, a, b, kc, load);
+            else Kernel256<FourRows>(c, ldc, a, b, kc, load);
+        }
+        else if (Vector128.IsHardwareAccelerated && level != Level.Scalar)
+        {
+            if (wide) Kernel128<SixRows>(c, ldc, a, b, kc, load);
+            else Kernel128<FourRows>(c, ldc, a, b, kc, load);
+        }
+        else KernelScalar(c, ldc, a, b, kc, load, wide ? TileRows : NarrowRows);
     }
 
-    private static void Kernel256(float* c, int ldc, float* a, float* b, int kc, bool load)
+    // C[rows,16] (+)= Apanel[rows,kc] · Bpanel[kc,16] with rows = 6 (12 accumulators) or 4 (8).
+    private static void Kernel256<THeight>(float* c, int ldc, float* a, float* b, int kc, bool load) where THeight : struct, ITileHeight
     {
-        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        bool six = THeight.Rows == TileRows;
+        int step = THeight.Rows;
+        var c00 = Vector256<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00; var c20 = c00; var c21 = c00;
+        var c30 = c00; var c31 = c00; var c40 = c00; var c41 = c00; var c50 = c00; var c51 = c00;
         float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         if (load)
         {
@@ -361,12 +425,11 @@ internal static unsafe class MatMul
             c10 = Vector256.Load(c1); c11 = Vector256.Load(c1 + 8);
             c20 = Vector256.Load(c2); c21 = Vector256.Load(c2 + 8);
             c30 = Vector256.Load(c3); c31 = Vector256.Load(c3 + 8);
-            c40 = Vector256.Load(c4); c41 = Vector256.Load(c4 + 8);
-            c50 = Vector256.Load(c5); c51 = Vector256.Load(c5 + 8);
-        }
-        else
-        {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
+            if (six)
+            {
+                c40 = Vector256.Load(c4); c41 = Vector256.Load(c4 + 8);
+                c50 = Vector256.Load(c5); c51 = Vector256.Load(c5 + 8);
+            }
         }
         for (int p = 0; p < kc; p++)
         {
@@ -380,41 +443,49 @@ internal static unsafe class MatMul
             c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
             x = Vector256.Create(a[3]);
             c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            x = Vector256.Create(a[4]);
-            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-            x = Vector256.Create(a[5]);
-            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            a += TileRows;
+            if (six)
+            {
+                x = Vector256.Create(a[4]);
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a[5]);
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            }
+            a += step;
             b += TileColumns;
         }
         c00.Store(c); c01.Store(c + 8);
         c10.Store(c1); c11.Store(c1 + 8);
         c20.Store(c2); c21.Store(c2 + 8);
         c30.Store(c3); c31.Store(c3 + 8);
-        c40.Store(c4); c41.Store(c4 + 8);
-        c50.Store(c5); c51.Store(c5 + 8);
+        if (six)
+        {
+            c40.Store(c4); c41.Store(c4 + 8);
+            c50.Store(c5); c51.Store(c5 + 8);
+        }
     }
 
-    // Vector128: the 16 columns as two halves of 8, 12 accumulators each.
-    private static void Kernel128(float* c, int ldc, float* a, float* b, int kc, bool load)
+    // Vector128: the 16 columns as two halves of 8, up to 12 accumulators each.
+    private static void Kernel128<THeight>(float* c, int ldc, float* a, float* b, int kc, bool load) where THeight : struct, ITileHeight
     {
+        bool six = THeight.Rows == TileRows;
+        int step = THeight.Rows;
         for (int half = 0; half < 2; half++)
         {
             float* ch = c + 8 * half;
             float* c1 = ch + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
-            Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+            var c00 = Vector128<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00; var c20 = c00; var c21 = c00;
+            var c30 = c00; var c31 = c00; var c40 = c00; var c41 = c00; var c50 = c00; var c51 = c00;
             if (load)
             {
                 c00 = Vector128.Load(ch); c01 = Vector128.Load(ch + 4);
                 c10 = Vector128.Load(c1); c11 = Vector128.Load(c1 + 4);
                 c20 = Vector128.Load(c2); c21 = Vector128.Load(c2 + 4);
                 c30 = Vector128.Load(c3); c31 = Vector128.Load(c3 + 4);
-                c40 = Vector128.Load(c4); c41 = Vector128.Load(c4 + 4);
-                c50 = Vector128.Load(c5); c51 = Vector128.Load(c5 + 4);
-            }
-            else
-            {
-                c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector128<float>.Zero;
+                if (six)
+                {
+                    c40 = Vector128.Load(c4); c41 = Vector128.Load(c4 + 4);
+                    c50 = Vector128.Load(c5); c51 = Vector128.Load(c5 + 4);
+                }
             }
             float* ap = a, bp = b + 8 * half;
             for (int p = 0; p < kc; p++)
@@ -429,30 +500,36 @@ internal static unsafe class MatMul
                 c20 = Vector128.FusedMultiplyAdd(x, b0, c20); c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
                 x = Vector128.Create(ap[3]);
                 c30 = Vector128.FusedMultiplyAdd(x, b0, c30); c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
-                x = Vector128.Create(ap[4]);
-                c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
-                x = Vector128.Create(ap[5]);
-                c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
-                ap += TileRows;
+                if (six)
+                {
+                    x = Vector128.Create(ap[4]);
+                    c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
+                    x = Vector128.Create(ap[5]);
+                    c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
+                }
+                ap += step;
                 bp += TileColumns;
             }
             c00.Store(ch); c01.Store(ch + 4);
             c10.Store(c1); c11.Store(c1 + 4);
             c20.Store(c2); c21.Store(c2 + 4);
             c30.Store(c3); c31.Store(c3 + 4);
-            c40.Store(c4); c41.Store(c4 + 4);
-            c50.Store(c5); c51.Store(c5 + 4);
+            if (six)
+            {
+                c40.Store(c4); c41.Store(c4 + 4);
+                c50.Store(c5); c51.Store(c5 + 4);
+            }
         }
     }
 
-    private static void KernelScalar(float* c, int ldc, float* a, float* b, int kc, bool load)
+    private static void KernelScalar(float* c, int ldc, float* a, float* b, int kc, bool load, int rows)
     {
-        for (int r = 0; r < TileRows; r++)
+        for (int r = 0; r < rows; r++)
             for (int j = 0; j < TileColumns; j++)
             {
                 float* cij = c + (long)r * ldc + j;
                 float sum = load ? *cij : 0f;
-                for (int p = 0; p < kc; p++) sum = MathF.FusedMultiplyAdd(a[p * TileRows + r], b[p * TileColumns + j], sum);
+                for (int p = 0; p < kc; p++) sum = MathF.FusedMultiplyAdd(a[p * rows + r], b[p * TileColumns + j], sum);
                 *cij = sum;
             }
     }

@@ -17,7 +17,7 @@ public sealed unsafe class KernelTests
     public static TheoryData<int, int, int> Shapes()
     {
         var data = new TheoryData<int, int, int>();
-        int[] ms = [0, 1, 3, 4, 5, 8, 13];
+        int[] ms = [0, 1, 2, 3, 4, 5, 7, 8, 10, 13, 14];
         int[] ns = [0, 1, 7, 8, 9, 15, 16, 17, 33, 64];
         int[] ks = [0, 1, 2, 5, 31];
         foreach (int m in ms) foreach (int n in ns) foreach (int k in ks) data.Add(m, n, k);
@@ -44,13 +44,32 @@ public sealed unsafe class KernelTests
 
     public static TheoryData<int, int, int, bool> PackedShapes()
     {
-        // Rows around the 6-row tile and the 144-row block, columns around the 16-column panel and
-        // the 1024-column block, depth past the 384-deep block; A as given and as its transpose.
+        // Rows around the 6-row tile, the 4-row tail tiles (every remainder mod 6: 32 = 4·6 + 2·4,
+        // 50, 64 = 10·6 + 4) and the 96-row block, columns around the 16-column panel and the
+        // 1024-column block, depth past the 384-deep block; A as given and as its transpose.
         var data = new TheoryData<int, int, int, bool>();
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128), (9, 40, 800), (7, 1040, 5) })
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128), (9, 40, 800), (7, 1040, 5), (32, 48, 20), (50, 33, 17), (2, 16, 9), (10, 17, 6), (97, 20, 4), (195, 17, 3) })
             foreach (bool transposed in new[] { false, true })
                 data.Add(m, n, k, transposed);
         return data;
+    }
+
+    [Fact]
+    public void Tile_plan_covers_every_row_with_the_fewest_padded_rows()
+    {
+        for (int mc = 1; mc <= MatMul.RowBlock; mc++)
+        {
+            var (wide, narrow) = MatMul.TilePlan(mc);
+            int rows = wide * MatMul.TileRows + narrow * MatMul.NarrowRows;
+            int fewest = int.MaxValue;
+            for (int w = 0; w <= mc / MatMul.TileRows + 1; w++)
+                for (int q = 0; q <= 2; q++)
+                {
+                    int r = w * MatMul.TileRows + q * MatMul.NarrowRows;
+                    if (r >= mc) fewest = Math.Min(fewest, r);
+                }
+            Assert.True(rows >= mc && rows == fewest && rows <= (mc + MatMul.TileRows - 1) / MatMul.TileRows * MatMul.TileRows, $"mc {mc}: {wide}×6 + {narrow}×4");
+        }
     }
 
     [Theory, MemberData(nameof(PackedShapes))]
