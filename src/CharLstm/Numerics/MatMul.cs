@@ -261,8 +261,18 @@ internal static unsafe class MatMul
                     {
                         float* panel = b.Panel(jr / TileColumns) + (long)pc * TileColumns;
                         int cols = Math.Min(TileColumns, n - jr);
+                        // The next panel's kc rows (one 64-byte line each) are fetched while this
+                        // panel's tiles compute, a share per tile: weights too big for L2 would
+                        // otherwise arrive from L3 at the pace of the first tile's loads.
+                        float* nextPanel = jr + TileColumns < jcEnd ? b.Panel(jr / TileColumns + 1) + (long)pc * TileColumns : null;
+                        int linesPerTile = (kc + tiles - 1) / tiles;
                         for (int t = 0; t < tiles; t++)
                         {
+                            if (Sse.IsSupported && nextPanel is not null)
+                            {
+                                int l0 = t * linesPerTile, l1 = Math.Min(kc, l0 + linesPerTile);
+                                for (int line = l0; line < l1; line++) Sse.Prefetch0(nextPanel + (long)line * TileColumns);
+                            }
                             bool isWide = t < wide;
                             int height = isWide ? TileRows : NarrowRows;
                             int ir = isWide ? t * TileRows : wide * TileRows + (t - wide) * NarrowRows;
