@@ -86,12 +86,26 @@ internal static unsafe class MatMul
     public static void Multiply(float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
         => Multiply(CallerTeam, c, ldc, a, lda, b, ldb, m, n, k, accumulate);
 
-    /// <summary>C (+)= A·B on <paramref name="team"/> (B packed into a thread-local scratch).</summary>
+    /// <summary>
+    /// C (+)= A·B on <paramref name="team"/>. With few rows (m ≤ <see cref="RowBlock"/>) each B panel
+    /// is used by one row block only, so it is packed just before use, a k-block at a time, into the
+    /// member's scratch (read once, while hot); otherwise B is packed whole into a thread-local buffer.
+    /// </summary>
     public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int lda, float* b, int ldb, int m, int n, int k, bool accumulate)
     {
-        var packed = t_scratch ??= new PackedMatrix();
-        packed.Pack(team, b, ldb, k, n);
-        Multiply(team, c, ldc, a, lda, 1, packed, m, accumulate);
+        if (m > RowBlock || m <= 0 || n <= 0 || k <= 0)
+        {
+            var packed = t_scratch ??= new PackedMatrix();
+            packed.Pack(team, b, ldb, k, n);
+            Multiply(team, c, ldc, a, lda, 1, packed, m, accumulate);
+            return;
+        }
+        var job = new Job
+        {
+            Team = team, C = c, Ldc = ldc, A = a, RowStride = lda, DepthStride = 1, M = m, Accumulate = accumulate, Level = BestLevel,
+            RawB = b, Ldb = ldb, K = k, N = n,
+        };
+        Run(team, ref job, m, n, k);
     }
 
     /// <summary>
@@ -111,13 +125,21 @@ internal static unsafe class MatMul
             if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc, n).Clear();
             return;
         }
-        var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = Supported(level) };
-        int panels = b.Panels, tiles = (m + TileRows - 1) / TileRows;
+        var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, K = k, N = n, M = m, Accumulate = accumulate, Level = Supported(level) };
+        Run(team, ref job, m, n, k);
+    }
+
+    private static void Run(ThreadTeam team, ref Job job, int m, int n, int k)
+    {
+        int panels = (n + TileColumns - 1) / TileColumns, tiles = (m + TileRows - 1) / TileRows;
         // Split rows when there are plenty: members then pack only their own rows of A (a column
         // split has every member pack all of A). Few rows (the per-step products): split columns.
         job.SplitColumns = tiles < 8 * team.Size && panels >= team.Size;
-        if (team.Size == 1 || (long)m * n * k < 32 * 1024) Compute(&job, 0, 1);
-        else team.Run(&Compute, &job);
+        fixed (Job* state = &job)
+        {
+            if (team.Size == 1 || (long)m * n * k < 32 * 1024) Compute(state, 0, 1);
+            else team.Run(&Compute, state);
+        }
     }
 
     /// <summary>
@@ -132,7 +154,7 @@ internal static unsafe class MatMul
             if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc + j0, j1 - j0).Clear();
             return;
         }
-        var job = new Job { C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, M = m, Accumulate = accumulate, Level = BestLevel };
+        var job = new Job { C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, K = b.K, N = b.N, M = m, Accumulate = accumulate, Level = BestLevel };
         Blocked(ref job, scratch, 0, m, j0, j1);
     }
 
@@ -219,8 +241,10 @@ internal static unsafe class MatMul
     private struct Job
     {
         public float* C, A;
-        public int Ldc, RowStride, DepthStride, M;
-        public PackedMatrix B;
+        public int Ldc, RowStride, DepthStride, M, K, N;
+        public PackedMatrix? B;      // packed B, or
+        public float* RawB;          // row-major B (K, N) with row stride Ldb, packed panel by panel in Blocked
+        public int Ldb;
         public ThreadTeam Team;
         public Level Level;
         public bool Accumulate, SplitColumns;
@@ -230,7 +254,7 @@ internal static unsafe class MatMul
     private static void Compute(void* state, int member, int members)
     {
         ref var job = ref Unsafe.AsRef<Job>(state);
-        int m = job.M, n = job.B.N;
+        int m = job.M, n = job.N;
         int i0 = 0, i1 = m, j0 = 0, j1 = n;
         if (job.SplitColumns) (j0, j1) = ThreadTeam.Range(n, members, member, TileColumns);
         else (i0, i1) = ThreadTeam.Range(m, members, member, TileRows);
@@ -242,8 +266,9 @@ internal static unsafe class MatMul
     {
         var b = job.B;
         var level = job.Level;
-        int k = b.K, n = b.N, ldc = job.Ldc;
+        int k = job.K, n = job.N, ldc = job.Ldc;
         float* tile = stackalloc float[TileRows * TileColumns];
+        float* bPack = aPack + RowBlock * DepthBlock; // one panel's k-block when B is packed on the fly
         for (int jc = j0; jc < j1; jc += ColumnBlock)
         {
             int jcEnd = Math.Min(jc + ColumnBlock, j1);
@@ -259,12 +284,22 @@ internal static unsafe class MatMul
                     PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide, narrow);
                     for (int jr = jc; jr < jcEnd; jr += TileColumns)
                     {
-                        float* panel = b.Panel(jr / TileColumns) + (long)pc * TileColumns;
                         int cols = Math.Min(TileColumns, n - jr);
-                        // The next panel's kc rows (one 64-byte line each) are fetched while this
-                        // panel's tiles compute, a share per tile: weights too big for L2 would
-                        // otherwise arrive from L3 at the pace of the first tile's loads.
-                        float* nextPanel = jr + TileColumns < jcEnd ? b.Panel(jr / TileColumns + 1) + (long)pc * TileColumns : null;
+                        float* panel, nextPanel;
+                        if (b is not null)
+                        {
+                            panel = b.Panel(jr / TileColumns) + (long)pc * TileColumns;
+                            // The next panel's kc rows (one 64-byte line each) are fetched while this
+                            // panel's tiles compute, a share per tile: weights too big for L2 would
+                            // otherwise arrive from L3 at the pace of the first tile's loads.
+                            nextPanel = jr + TileColumns < jcEnd ? b.Panel(jr / TileColumns + 1) + (long)pc * TileColumns : null;
+                        }
+                        else
+                        {
+                            panel = bPack;
+                            PackPanelSlice(bPack, job.RawB + (long)pc * job.Ldb + jr, job.Ldb, kc, cols);
+                            nextPanel = null;
+                        }
                         int linesPerTile = (kc + tiles - 1) / tiles;
                         for (int t = 0; t < tiles; t++)
                         {
@@ -303,6 +338,18 @@ internal static unsafe class MatMul
                 }
             }
         }
+    }
+
+    // kc rows × cols (≤ 16) of row-major B → one k-major panel slice of 16 columns, zero past cols.
+    private static void PackPanelSlice(float* dst, float* b, int ldb, int kc, int cols)
+    {
+        if (cols == TileColumns)
+        {
+            for (int p = 0; p < kc; p++) Unsafe.CopyBlockUnaligned(dst + p * TileColumns, b + (long)p * ldb, TileColumns * sizeof(float));
+            return;
+        }
+        for (int p = 0; p < kc; p++)
+            for (int j = 0; j < TileColumns; j++) dst[p * TileColumns + j] = j < cols ? b[(long)p * ldb + j] : 0f;
     }
 
     /// <summary>

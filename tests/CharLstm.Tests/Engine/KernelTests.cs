@@ -42,6 +42,29 @@ public sealed unsafe class KernelTests
         }
     }
 
+    [Theory]
+    [InlineData(50, 520, 130)] [InlineData(64, 100, 400)] [InlineData(96, 33, 17)] [InlineData(97, 40, 9)] [InlineData(7, 1040, 5)]
+    public void Unpacked_B_on_a_team_equals_reference_bit_for_bit(int m, int n, int k)
+    {
+        // B row-major, not packed by the caller: packed panel by panel on the fly (m ≤ 96 rows) or
+        // whole (more rows), on teams that split columns or rows.
+        int lda = k + 1, ldb = n + 3, ldc = n + 2;
+        var a = Random(m * lda, 21); var b = Random(k * ldb, 22);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var expected = Random(m * ldc, 23);
+            var start = (float[])expected.Clone();
+            fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(pe, ldc, pa, lda, pb, ldb, m, n, k, accumulate);
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                using var team = new ThreadTeam(threads);
+                var actual = (float[])start.Clone();
+                fixed (float* pa = a, pb = b, pc = actual) MatMul.Multiply(team, pc, ldc, pa, lda, pb, ldb, m, n, k, accumulate);
+                Assert.True(expected.AsSpan().SequenceEqual(actual), $"{threads} threads, accumulate {accumulate}");
+            }
+        }
+    }
+
     public static TheoryData<int, int, int, bool> PackedShapes()
     {
         // Rows around the 6-row tile, the 4-row tail tiles (every remainder mod 6: 32 = 4·6 + 2·4,

@@ -13,8 +13,8 @@ internal static class BenchCommand
     {
         var config = new Option<string>("--config") { Description = "Preset: T1, T2 or T3 (bench/README.md)", DefaultValueFactory = _ => "T1" };
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.Presets.Keys]);
-        var mode = new Option<string>("--mode") { Description = "train, generate or sgemm", DefaultValueFactory = _ => "train" };
-        mode.AcceptOnlyFromAmong("train", "generate", "sgemm");
+        var mode = new Option<string>("--mode") { Description = "train, generate, sgemm, or peak (GFLOP/s of register-only FMAs: the machine's arithmetic ceiling)", DefaultValueFactory = _ => "train" };
+        mode.AcceptOnlyFromAmong("train", "generate", "sgemm", "peak");
         var genBatch = new Option<int>("--gen-batch") { Description = "Streams sampled at once in generate mode", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Compute threads", DefaultValueFactory = _ => 1 };
         var seconds = new Option<double>("--seconds") { Description = "Measured seconds per repetition (per shape in sgemm)", DefaultValueFactory = _ => 5.0 };
