@@ -1,0 +1,39 @@
+using System.Text.Json;
+using CharLstm.Benchmarking;
+
+namespace CharLstm.Tests.Engine;
+
+/// <summary>
+/// Every mode of the bench verb's engine prints the JSON contract of bench/README.md with positive
+/// rates (tiny model, a fraction of a second per repetition: this checks the contract, not speed).
+/// </summary>
+public sealed class BenchmarkContractTests
+{
+    private static readonly BenchmarkConfig Tiny = new("T1", Vocab: 20, Embedding: 8, Hidden: 16, Layers: 2, Batch: 4, Seq: 5);
+
+    [Theory]
+    [InlineData(BenchmarkMode.Train, 1, "chars/s")]
+    [InlineData(BenchmarkMode.Generate, 3, "chars/s")]
+    [InlineData(BenchmarkMode.Sgemm, 1, "GFLOP/s")]
+    [InlineData(BenchmarkMode.Peak, 1, "GFLOP/s")]
+    public void Each_mode_prints_the_contract_with_positive_rates(BenchmarkMode mode, int genBatch, string unit)
+    {
+        var settings = new BenchmarkSettings { Config = Tiny, Mode = mode, GenBatch = genBatch, Threads = 2, Seconds = 0.02, Reps = 2, Warmup = 1 };
+        var result = EngineBenchmark.Run(settings);
+        using var json = JsonDocument.Parse(result.ToJson());
+        var root = json.RootElement;
+        Assert.Equal("charlstm", root.GetProperty("engine").GetString());
+        Assert.Equal(mode.ToString().ToLowerInvariant(), root.GetProperty("mode").GetString());
+        Assert.Equal(unit, root.GetProperty("unit").GetString());
+        Assert.Equal(2, root.GetProperty("threads").GetInt32());
+        var reps = root.GetProperty("reps").EnumerateArray().Select(r => r.GetDouble()).ToArray();
+        Assert.Equal(2, reps.Length);
+        Assert.All(reps, r => Assert.True(r > 0 && double.IsFinite(r), $"rate {r}"));
+        Assert.True(root.GetProperty("median").GetDouble() > 0);
+        if (mode == BenchmarkMode.Sgemm)
+        {
+            var names = root.GetProperty("shapes").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray();
+            Assert.Equal(new[] { "input_l0", "input_upper", "recurrent", "weight_grad", "head", "square2048" }, names);
+        }
+    }
+}
