@@ -33,8 +33,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
     // ---- forward activations (saved for backward) ----
     private readonly int[] _inputs;            // (N) time-major input tokens
     private readonly int[] _targets;           // (N) time-major targets
-    private readonly float[]? _embedded;       // (N, E) embedding rows; null for one-hot input
-    private readonly float[] _oneHotTable;     // (V, 4H): W_ih0ᵀ for one-hot input (row lookup), else empty
+    private readonly float[] _inputTable;      // (V, 4H): layer 0's gate pre-activations for each token, biases included
     private readonly PackedMatrix[] _inputWeights;     // per layer: W_ihᵀ (In, 4H) packed (unused for one-hot layer 0)
     private readonly PackedMatrix[] _recurrentWeights; // per layer: W_hhᵀ (H, 4H) packed
     private readonly PackedMatrix _headWeights;        // W_headᵀ (H, V) packed
@@ -52,8 +51,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
     private readonly float[] _dLogits;         // (N, V)
     private readonly float[] _dOutput;         // (N, H): dL/d(layer output)
     private readonly float[] _dGates;          // (N, 4H)
-    private readonly float[] _dInput;          // (N, E): dL/d(embedded input); empty for one-hot
-    private readonly float[] _dWeightIhT;      // (V, 4H): one-hot input weight gradient, scattered by token
+    private readonly float[] _dTable;          // (V, 4H): layer 0's gate gradients summed by input token
     private readonly float[] _dh, _dc;         // (B, H)
     private readonly PackedMatrix _backWeights;     // W_hh (4H, H), W_ih (4H, In) or W_head (V, H) packed as B
     private readonly PackedMatrix _backRecurrent;   // W_hh (4H, H) packed, for the per-step dh product
@@ -83,8 +81,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
         int n = _rows, h = _hidden, v = _vocab, gw = 4 * h;
         _inputs = new int[n];
         _targets = new int[n];
-        _embedded = config.OneHot ? null : new float[checked(n * config.EmbeddingSize)];
-        _oneHotTable = config.OneHot ? new float[v * gw] : [];
+        _inputTable = new float[checked(v * gw)];
         _inputWeights = new PackedMatrix[_layers];
         _recurrentWeights = new PackedMatrix[_layers];
         _gates = new float[_layers][];
@@ -111,8 +108,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
         _dLogits = new float[n * v];
         _dOutput = new float[n * h];
         _dGates = new float[n * gw];
-        _dInput = config.OneHot ? [] : new float[n * config.EmbeddingSize];
-        _dWeightIhT = config.OneHot ? new float[v * gw] : [];
+        _dTable = new float[v * gw];
         _dh = new float[batch * h];
         _dc = new float[batch * h];
         _backWeights = new PackedMatrix();
@@ -140,8 +136,8 @@ public sealed unsafe class TrainingWorkspace : IDisposable
     {
         get
         {
-            long floats = (long)(_embedded?.Length ?? 0) + _oneHotTable.Length + _logits.Length + _probs.Length + 2 * _rowLoss.Length
-                + _dLogits.Length + _dOutput.Length + _dGates.Length + _dInput.Length + _dWeightIhT.Length + _dh.Length + _dc.Length
+            long floats = (long)_inputTable.Length + _logits.Length + _probs.Length + 2 * _rowLoss.Length
+                + _dLogits.Length + _dOutput.Length + _dGates.Length + _dTable.Length + _dh.Length + _dc.Length
                 + InitialHiddenGradient.Length + InitialCellGradient.Length + _inputs.Length + _targets.Length
                 + _headWeights.Capacity + _backWeights.Capacity + _backRecurrent.Capacity + _activations.Capacity
                 + ThreadTeam.ScratchFloats * (long)_team.Size;
@@ -196,7 +192,6 @@ public sealed unsafe class TrainingWorkspace : IDisposable
         var layout = model.Layout;
         fixed (float* prm = p)
         {
-            if (_embedded is not null) EmbeddingForward(_embedded, p.AsSpan(layout["embedding.weight"].Offset), _inputs, _config.EmbeddingSize);
             for (int l = 0; l < _layers; l++)
             {
                 int inSize = _config.LayerInputSize(l);
@@ -209,10 +204,24 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                 fixed (float* gates = _gates[l], hs = _hiddenSeq[l], cs = _cell[l], tc = _tanhCell[l])
                 {
                     // Input projection for all T steps at once: gates = (b_ih + b_hh) + X · W_ihᵀ.
-                    if (l == 0 && _config.OneHot)
+                    if (l == 0)
                     {
-                        fixed (float* table = _oneHotTable) MatMul.Transpose(table, gw, wih, inSize, gw, inSize);
-                        var job = new GatherJob { Gates = gates, Table = _oneHotTable, Tokens = _inputs, Bih = bih, Bhh = bhh, Width = gw };
+                        // Layer 0's input is one of V tokens, so its projection takes one of V rows:
+                        // the table (b_ih + b_hh) + onehot(v) · W_ihᵀ, or + E[v] · W_ihᵀ through an
+                        // embedding, built once (V rows, not B·T) and gathered. Each row is the chain
+                        // the B·T product would compute for that token, so the same bits.
+                        fixed (float* table = _inputTable)
+                        {
+                            var bias = new GatherJob { Gates = table, Bih = bih, Bhh = bhh, Width = gw };
+                            _team.For(v, 1, &BiasRows, &bias);
+                            if (_config.OneHot) AddTransposed(table, gw, wih, inSize, v, gw);
+                            else
+                            {
+                                _inputWeights[l].PackTransposed(_team, wih, inSize, inSize, gw);
+                                MatMul.Multiply(_team, table, gw, prm + layout["embedding.weight"].Offset, inSize, 1, _inputWeights[l], v, accumulate: true);
+                            }
+                        }
+                        var job = new GatherJob { Gates = gates, Table = _inputTable, Tokens = _inputs, Width = gw };
                         _team.For(n, 1, &GatherRows, &job);
                         Clock?.Lap(Phase.InputProjection);
                     }
@@ -275,24 +284,15 @@ public sealed unsafe class TrainingWorkspace : IDisposable
         return (float)(sum / n);
     }
 
-    // Embedding: x[r] = table[token[r]]   (N, E) ← (V, E)
-    private static void EmbeddingForward(Span<float> x, ReadOnlySpan<float> table, ReadOnlySpan<int> tokens, int width)
+    // dst[i, j] += src[j, i] for the (rows, cols) dst: a one-hot layer's W_ihᵀ into its table.
+    private static void AddTransposed(float* dst, int ldd, float* src, int lds, int rows, int cols)
     {
-        for (int r = 0; r < tokens.Length; r++) table.Slice(tokens[r] * width, width).CopyTo(x.Slice(r * width, width));
+        for (int j = 0; j < cols; j++)
+            for (int i = 0; i < rows; i++) dst[(long)i * ldd + j] += src[(long)j * lds + i];
     }
 
-    // Embedding backward: dTable[token[r]] += dx[r], rows in ascending order (deterministic).
-    private static void EmbeddingBackward(Span<float> dTable, ReadOnlySpan<float> dx, ReadOnlySpan<int> tokens, int width)
-    {
-        for (int r = 0; r < tokens.Length; r++)
-        {
-            var dst = dTable.Slice(tokens[r] * width, width);
-            TensorPrimitives.Add(dst, dx.Slice(r * width, width), dst);
-        }
-    }
-
-    // The input of layer l (array and first element): the embedding rows, or the previous layer's output.
-    private (float[] Array, int Offset) LayerInput(int l) => l == 0 ? (_embedded!, 0) : (LayerOutputArray(l - 1), LayerOutputOffset(l - 1));
+    // The input of layer l ≥ 1 (array and first element): the previous layer's output.
+    private (float[] Array, int Offset) LayerInput(int l) => (LayerOutputArray(l - 1), LayerOutputOffset(l - 1));
 
     // A layer's output rows h₁..h_T live in _hiddenSeq after block 0, or in _dropped when dropout is on.
     private float[] LayerOutputArray(int l) => _dropoutActive ? _dropped[l] : _hiddenSeq[l];
@@ -390,21 +390,31 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                 ColumnSums(grad + layout[$"lstm.bias_ih_l{l}"].Offset, grad + layout[$"lstm.bias_hh_l{l}"].Offset, dGates, n, gw);
                 Clock?.Lap(Phase.BiasSums);
 
-                if (l == 0 && _config.OneHot)
+                if (l == 0)
                 {
-                    // x is one-hot: dW_ihᵀ[token] += dG[r] (columns split, rows in order); then add its transpose into dW_ih.
-                    Array.Clear(_dWeightIhT);
-                    fixed (float* dW = _dWeightIhT)
+                    // Layer 0's input is a token: sum dG's rows by token first, S[v] = Σ dG[r] over the
+                    // rows whose token is v (rows in order, columns split), then work on V rows, not B·T.
+                    // One-hot: dW_ih = Sᵀ. Embedding: dW_ih += Sᵀ · E and dE += S · W_ih.
+                    Array.Clear(_dTable);
+                    fixed (float* dT = _dTable)
                     fixed (int* tokens = _inputs)
                     {
-                        var job = new ScatterJob { Target = dW, Source = dGates, Tokens = tokens, Rows = n, Width = gw };
+                        var job = new ScatterJob { Target = dT, Source = dGates, Tokens = tokens, Rows = n, Width = gw };
                         _team.For(gw, 8, &ScatterColumns, &job);
                         Clock?.Lap(Phase.WeightGradients);
+                        if (_config.OneHot) AddTransposed(grad + wih.Offset, inSize, dT, gw, gw, inSize);
+                        else
+                        {
+                            float* emb = prm + layout["embedding.weight"].Offset;
+                            _activations.Pack(_team, emb, inSize, v, inSize);
+                            MatMul.Multiply(_team, grad + wih.Offset, inSize, dT, 1, gw, _activations, gw, accumulate: true);
+                            Clock?.Lap(Phase.WeightGradients);
+                            _backWeights.Pack(_team, prm + wih.Offset, inSize, gw, inSize);
+                            MatMul.Multiply(_team, grad + layout["embedding.weight"].Offset, inSize, dT, gw, 1, _backWeights, v, accumulate: true);
+                            Clock?.Lap(Phase.InputGradients);
+                        }
+                        Clock?.Lap(Phase.WeightGradients);
                     }
-                    var dst = gradients.AsSpan(wih.Offset, wih.Length);
-                    for (int gRow = 0; gRow < gw; gRow++)
-                        for (int tok = 0; tok < v; tok++) dst[gRow * v + tok] += _dWeightIhT[tok * gw + gRow];
-                    Clock?.Lap(Phase.WeightGradients);
                     continue;
                 }
                 var (inArr, inOff) = LayerInput(l);
@@ -416,22 +426,11 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                     Clock?.Lap(Phase.WeightGradients);
                 }
 
-                // Gradient for the layer below (or the embedding): dX = dG · W_ih.
+                // Gradient for the layer below: dX = dG · W_ih.
                 _backWeights.Pack(_team, prm + wih.Offset, inSize, gw, inSize);
                 Clock?.Lap(Phase.Pack);
-                if (l > 0)
-                {
-                    MatMul.Multiply(_team, dOut, h, dGates, gw, 1, _backWeights, n, accumulate: false);
-                    Clock?.Lap(Phase.InputGradients);
-                }
-                else
-                    fixed (float* dIn = _dInput)
-                    {
-                        MatMul.Multiply(_team, dIn, inSize, dGates, gw, 1, _backWeights, n, accumulate: false);
-                        Clock?.Lap(Phase.InputGradients);
-                        EmbeddingBackward(gradients.AsSpan(layout["embedding.weight"].Offset), _dInput, _inputs, inSize);
-                        Clock?.Lap(Phase.Other);
-                    }
+                MatMul.Multiply(_team, dOut, h, dGates, gw, 1, _backWeights, n, accumulate: false);
+                Clock?.Lap(Phase.InputGradients);
             }
         }
     }
@@ -455,19 +454,12 @@ public sealed unsafe class TrainingWorkspace : IDisposable
         public int Width;
     }
 
-    // gates[r] = (b_ih + b_hh) + table[token[r]]  — the one-hot input projection.
+    // gates[r] = table[token[r]]: layer 0's input projection.
     private static void GatherRows(void* state, int start, int end)
     {
         ref var job = ref Unsafe.AsRef<GatherJob>(state);
         int w = job.Width;
-        var bih = new ReadOnlySpan<float>(job.Bih, w);
-        var bhh = new ReadOnlySpan<float>(job.Bhh, w);
-        for (int r = start; r < end; r++)
-        {
-            var row = new Span<float>(job.Gates + (long)r * w, w);
-            TensorPrimitives.Add(bih, bhh, row);
-            TensorPrimitives.Add(row, job.Table.AsSpan(job.Tokens[r] * w, w), row);
-        }
+        for (int r = start; r < end; r++) job.Table.AsSpan(job.Tokens[r] * w, w).CopyTo(new Span<float>(job.Gates + (long)r * w, w));
     }
 
     // row[r] = b_ih + b_hh (or just b_ih when there is one bias): the start of each product's chain.
