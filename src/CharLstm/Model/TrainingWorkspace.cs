@@ -387,8 +387,12 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                     MatMul.Multiply(_team, grad + whh.Offset, h, dGates, 1, gw, _activations, gw, accumulate: true);
                     Clock?.Lap(Phase.WeightGradients);
                 }
-                ColumnSums(grad + layout[$"lstm.bias_ih_l{l}"].Offset, grad + layout[$"lstm.bias_hh_l{l}"].Offset, dGates, n, gw);
-                Clock?.Lap(Phase.BiasSums);
+                float* dBih = grad + layout[$"lstm.bias_ih_l{l}"].Offset, dBhh = grad + layout[$"lstm.bias_hh_l{l}"].Offset;
+                if (l > 0)
+                {
+                    ColumnSums(dBih, dBhh, dGates, n, gw);
+                    Clock?.Lap(Phase.BiasSums);
+                }
 
                 if (l == 0)
                 {
@@ -402,6 +406,9 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                         var job = new ScatterJob { Target = dT, Source = dGates, Tokens = tokens, Rows = n, Width = gw };
                         _team.For(gw, 8, &ScatterColumns, &job);
                         Clock?.Lap(Phase.WeightGradients);
+                        // The bias gradients are Σ_v S[v]: V rows to add instead of B·T.
+                        ColumnSums(dBih, dBhh, dT, v, gw);
+                        Clock?.Lap(Phase.BiasSums);
                         if (_config.OneHot) AddTransposed(grad + wih.Offset, inSize, dT, gw, gw, inSize);
                         else
                         {
