@@ -281,7 +281,12 @@ internal static unsafe class MatMul
                     int mc = Math.Min(RowBlock, i1 - ic);
                     var (wide, narrow) = TilePlan(mc);
                     int tiles = wide + narrow;
-                    PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide, narrow);
+                    // Few rows (the per-step products), row-major A, whole tiles: the kernel reads A's
+                    // rows where they are. Packing them would copy all of A on every member for every
+                    // product (they share no rows) to save nothing: the rows are short and stay cached.
+                    bool direct = level == Level.Vector256 && Vector256.IsHardwareAccelerated && job.DepthStride == 1
+                        && i1 - i0 <= RowBlock && wide * TileRows + narrow * NarrowRows == mc;
+                    if (!direct) PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide, narrow);
                     for (int jr = jc; jr < jcEnd; jr += TileColumns)
                     {
                         int cols = Math.Min(TileColumns, n - jr);
@@ -320,6 +325,21 @@ internal static unsafe class MatMul
                                 int nextRows = Math.Min(t + 1 < wide ? TileRows : NarrowRows, mc - ir - height);
                                 float* next = cTile + (long)height * ldc;
                                 for (int r = 0; r < nextRows; r++, next += ldc) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
+                            }
+                            if (direct)
+                            {
+                                float* aRows = job.A + (long)(ic + ir) * job.RowStride + pc;
+                                float* cDirect = cols == TileColumns ? cTile : tile;
+                                int ldDirect = cols == TileColumns ? ldc : TileColumns;
+                                if (cols < TileColumns && load)
+                                    for (int r = 0; r < rows; r++)
+                                        for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * ldc + j];
+                                if (isWide) Kernel256Direct<SixRows>(cDirect, ldDirect, aRows, job.RowStride, panel, kc, load);
+                                else Kernel256Direct<FourRows>(cDirect, ldDirect, aRows, job.RowStride, panel, kc, load);
+                                if (cols < TileColumns)
+                                    for (int r = 0; r < rows; r++)
+                                        for (int j = 0; j < cols; j++) cTile[(long)r * ldc + j] = tile[r * TileColumns + j];
+                                continue;
                             }
                             float* aTile = aPack + (long)ir * kc;
                             if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, ldc, aTile, panel, kc, load);
@@ -517,6 +537,58 @@ internal static unsafe class MatMul
                 c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             }
             a += step;
+            b += TileColumns;
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c1); c11.Store(c1 + 8);
+        c20.Store(c2); c21.Store(c2 + 8);
+        c30.Store(c3); c31.Store(c3 + 8);
+        if (six)
+        {
+            c40.Store(c4); c41.Store(c4 + 8);
+            c50.Store(c5); c51.Store(c5 + 8);
+        }
+    }
+
+    // Kernel256 with A read in place: row r of the tile at a + r·lda, depth p at [p] (no packed copy).
+    private static void Kernel256Direct<THeight>(float* c, int ldc, float* a, int lda, float* b, int kc, bool load) where THeight : struct, ITileHeight
+    {
+        bool six = THeight.Rows == TileRows;
+        var c00 = Vector256<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00; var c20 = c00; var c21 = c00;
+        var c30 = c00; var c31 = c00; var c40 = c00; var c41 = c00; var c50 = c00; var c51 = c00;
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = six ? a3 + lda : a3, a5 = six ? a4 + lda : a3;
+        if (load)
+        {
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
+            c10 = Vector256.Load(c1); c11 = Vector256.Load(c1 + 8);
+            c20 = Vector256.Load(c2); c21 = Vector256.Load(c2 + 8);
+            c30 = Vector256.Load(c3); c31 = Vector256.Load(c3 + 8);
+            if (six)
+            {
+                c40 = Vector256.Load(c4); c41 = Vector256.Load(c4 + 8);
+                c50 = Vector256.Load(c5); c51 = Vector256.Load(c5 + 8);
+            }
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.LoadAligned(b);
+            var b1 = Vector256.LoadAligned(b + 8);
+            var x = Vector256.Create(a[p]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[p]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[p]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[p]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            if (six)
+            {
+                x = Vector256.Create(a4[p]);
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+                x = Vector256.Create(a5[p]);
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            }
             b += TileColumns;
         }
         c00.Store(c); c01.Store(c + 8);
