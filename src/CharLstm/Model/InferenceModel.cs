@@ -287,6 +287,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private static void CellGroup(float* gates, float* c, float* hOut, float* tanhC, int units)
     {
         const int Unit = InferenceModel.GroupUnits;
+        if (units == Unit && LstmCell.ForwardGroup16(gates, c, hOut, tanhC)) return;
         var cs = new Span<float>(c, units);
         LstmCell.ForwardUnits(new Span<float>(gates, units), new Span<float>(gates + Unit, units), new Span<float>(gates + 2 * Unit, units),
             new Span<float>(gates + 3 * Unit, units), cs, cs, new Span<float>(tanhC, units), new Span<float>(hOut, units));
