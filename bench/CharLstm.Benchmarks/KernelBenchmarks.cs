@@ -111,9 +111,8 @@ public class SamplingBenchmarks
 public class GenerationBenchmarks
 {
     private InferenceSession _session = null!;
-    private Sampler _sampler = null!;
     private readonly SamplingOptions _options = new(Temperature: 1f);
-    private readonly Rng _rng = new(5);
+    private Rng[] _rngs = [];
     private int[] _tokens = [];
 
     /// <summary>Preset (T1: 2 × 128 one-hot; T3: 2 × 512).</summary>
@@ -133,17 +132,15 @@ public class GenerationBenchmarks
     {
         var cfg = BenchmarkConfig.Presets[Config].Model;
         _session = new InferenceSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(6))), Streams, Threads);
-        _sampler = new Sampler(cfg.VocabSize);
+        _rngs = Enumerable.Range(0, Streams).Select(b => new Rng(5 + (ulong)b)).ToArray();
         _tokens = new int[Streams];
     }
 
-    /// <summary>Step + sample for every stream.</summary>
+    /// <summary>Step + sample for every stream (each stream its own generator, drawn on the team).</summary>
     [Benchmark]
     public int Step()
     {
-        int v = _session.Model.Config.VocabSize;
-        var logits = _session.Step(_tokens);
-        for (int b = 0; b < _tokens.Length; b++) _tokens[b] = _sampler.Sample(logits.Slice(b * v, v), _options, _rng);
+        _session.StepAndSample(_tokens, _options, _rngs).CopyTo(_tokens);
         return _tokens[0];
     }
 }

@@ -340,16 +340,14 @@ public static unsafe class EngineBenchmark
         var rng = new Rng(s.Seed);
         var model = LstmModel.CreateInitialized(cfg, rng);
         var session = new InferenceSession(new InferenceModel(model), s.GenBatch, s.Threads);
-        var sampler = new Sampler(cfg.VocabSize);
         var options = new SamplingOptions(Temperature: 1f);
         var tokens = new int[s.GenBatch];
         for (int b = 0; b < tokens.Length; b++) tokens[b] = rng.NextInt(cfg.VocabSize);
-        int v = cfg.VocabSize;
-        void Step()
-        {
-            var logits = session.Step(tokens);
-            for (int b = 0; b < tokens.Length; b++) tokens[b] = sampler.Sample(logits.Slice(b * v, v), options, rng);
-        }
+        // One generator per stream, as independent samples (or requests) would have; the session
+        // draws each stream's next character on the thread team.
+        var rngs = new Rng[s.GenBatch];
+        for (int b = 0; b < rngs.Length; b++) rngs[b] = new Rng(rng.NextUInt64());
+        void Step() => session.StepAndSample(tokens, options, rngs).CopyTo(tokens);
         for (int i = 0; i < s.Warmup; i++) Step();
         var reps = TimedReps(Step, s.GenBatch, s.Seconds, s.Reps, $"generate b{s.GenBatch}", log);
         return new BenchmarkResult

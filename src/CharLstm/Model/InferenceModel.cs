@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using CharLstm.Numerics;
 using CharLstm.Ops;
+using CharLstm.Sampling;
 
 // The step's job struct lives on the caller's stack and is passed by pointer; it holds object
 // references, which is safe here: the caller's frame keeps them alive and waits for every member.
@@ -136,6 +137,8 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly float[] _logits;   // (B, V)
     private readonly float[] _scratch;  // (B, H) tanh(c) for the cell
     private readonly int[] _tokens;     // (B)
+    private readonly int[] _next;       // (B) characters drawn by StepAndSample
+    private readonly Sampler[] _samplers; // per member: sampling scratch
 
     /// <summary>A session of <paramref name="batch"/> streams from the zero state.</summary>
     /// <param name="model">The shared model.</param>
@@ -158,6 +161,9 @@ public sealed unsafe class InferenceSession : IDisposable
         _logits = GC.AllocateArray<float>(batch * cfg.VocabSize, pinned: true);
         _scratch = GC.AllocateArray<float>(threads * InferenceModel.GroupUnits, pinned: true);
         _tokens = GC.AllocateArray<int>(batch, pinned: true);
+        _next = new int[batch];
+        _samplers = new Sampler[threads];
+        for (int i = 0; i < threads; i++) _samplers[i] = new Sampler(cfg.VocabSize);
     }
 
     /// <summary>Streams in this session.</summary>
@@ -181,6 +187,30 @@ public sealed unsafe class InferenceSession : IDisposable
     /// </summary>
     public Span<float> Step(ReadOnlySpan<int> tokens)
     {
+        Run(tokens, null, null);
+        return _logits;
+    }
+
+    /// <summary>
+    /// Feeds one character per stream and draws each stream's next character with its own generator
+    /// (<paramref name="rngs"/>[b] for stream b), the draws shared out between the team's threads
+    /// after the head. Returns the drawn characters (the session's buffer, valid until the next
+    /// call); <see cref="LastLogits"/> holds the logits they were drawn from. Each stream depends only
+    /// on its own logits and generator, so the characters are the same for every thread count, and
+    /// the same as <see cref="Step"/> followed by <see cref="Sampler.Sample"/> stream by stream.
+    /// </summary>
+    public ReadOnlySpan<int> StepAndSample(ReadOnlySpan<int> tokens, SamplingOptions options, Rng[] rngs)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(rngs);
+        if (rngs.Length != Batch) throw new ArgumentException($"expected {Batch} generators, one per stream", nameof(rngs));
+        options.Validate();
+        Run(tokens, options, rngs);
+        return _next;
+    }
+
+    private void Run(ReadOnlySpan<int> tokens, SamplingOptions? options, Rng[]? rngs)
+    {
         var cfg = _model.Config;
         int bsz = Batch, h = cfg.HiddenSize, v = cfg.VocabSize, layers = cfg.Layers;
         if (tokens.Length != bsz) throw new ArgumentException($"expected {bsz} tokens, one per stream", nameof(tokens));
@@ -196,14 +226,13 @@ public sealed unsafe class InferenceSession : IDisposable
 
         fixed (float* c = State.C)
         {
-            var job = new StepJob { Session = this, Cell = c };
+            var job = new StepJob { Session = this, Cell = c, Options = options, Rngs = rngs };
             _team.Run(&StepMember, &job);
         }
 
         for (int l = 0; l < layers; l++)
             for (int b = 0; b < bsz; b++)
                 (l == layers - 1 ? _top.AsSpan(b * h, h) : _inputs[l + 1].AsSpan(b * 2 * h, h)).CopyTo(State.H.AsSpan((l * bsz + b) * h, h));
-        return _logits;
     }
 
     /// <summary>Logits (B, V) of the last <see cref="Step"/>.</summary>
@@ -216,12 +245,22 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         public InferenceSession Session;
         public float* Cell;
+        public SamplingOptions? Options;   // set: also draw each stream's next character
+        public Rng[]? Rngs;
     }
 
     private static void StepMember(void* state, int member, int members)
     {
         ref var job = ref Unsafe.AsRef<StepJob>(state);
-        job.Session.StepPart(job.Cell, member, members);
+        var session = job.Session;
+        session.StepPart(job.Cell, member, members);
+        if (job.Options is null) return;
+        // Every row of logits is complete only when all members have done their head columns.
+        session._team.Barrier();
+        int v = session._model.Config.VocabSize;
+        var (b0, b1) = ThreadTeam.Range(session.Batch, members, member);
+        var sampler = session._samplers[member];
+        for (int b = b0; b < b1; b++) session._next[b] = sampler.Sample(session._logits.AsSpan(b * v, v), job.Options, job.Rngs![b]);
     }
 
     // One member's share of a step: its gate groups in every layer, then its head columns.

@@ -1,0 +1,67 @@
+using CharLstm.Model;
+using CharLstm.Numerics;
+using CharLstm.Sampling;
+
+namespace CharLstm.Tests.Engine;
+
+/// <summary>Batched generation draws every stream's character on the session's team, with the stream's own generator.</summary>
+public sealed class BatchSamplingTests
+{
+    private static Rng[] Generators(int count, ulong seed) => Enumerable.Range(0, count).Select(b => new Rng(seed + (ulong)b * 7919)).ToArray();
+
+    [Theory]
+    [InlineData(0, 1, 1)] [InlineData(0, 5, 2)] [InlineData(6, 7, 2)] [InlineData(6, 7, 3)] [InlineData(6, 32, 2)]
+    public void StepAndSample_draws_what_step_then_sampling_each_stream_draws(int embedding, int batch, int threads)
+    {
+        var cfg = new ModelConfig(VocabSize: 23, EmbeddingSize: embedding, HiddenSize: 40, Layers: 2);
+        var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(3)));
+        var options = new SamplingOptions(0.8f, TopK: 12, TopP: 0.97f);
+        using var batched = new InferenceSession(model, batch, threads);
+        using var serial = new InferenceSession(model, batch, threads: 1);
+        var rngsBatched = Generators(batch, 11);
+        var rngsSerial = Generators(batch, 11);
+        var sampler = new Sampler(cfg.VocabSize);
+        var tokensBatched = new int[batch];
+        var tokensSerial = new int[batch];
+        for (int b = 0; b < batch; b++) tokensBatched[b] = tokensSerial[b] = b % cfg.VocabSize;
+        for (int step = 0; step < 40; step++)
+        {
+            batched.StepAndSample(tokensBatched, options, rngsBatched).CopyTo(tokensBatched);
+            var logits = serial.Step(tokensSerial);
+            Assert.True(logits.SequenceEqual(batched.LastLogits), $"logits differ at step {step}");
+            for (int b = 0; b < batch; b++) tokensSerial[b] = sampler.Sample(logits.Slice(b * cfg.VocabSize, cfg.VocabSize), options, rngsSerial[b]);
+            Assert.Equal(tokensSerial, tokensBatched);
+        }
+    }
+
+    [Fact]
+    public void StepAndSample_allocates_nothing_per_character_on_any_thread()
+    {
+        var cfg = new ModelConfig(VocabSize: 30, EmbeddingSize: 16, HiddenSize: 64, Layers: 2);
+        var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1)));
+        using var session = new InferenceSession(model, batch: 8, threads: 2);
+        var options = new SamplingOptions(1f);
+        var rngs = Generators(8, 5);
+        var tokens = new int[8];
+        long Measure(int steps)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < steps; i++) session.StepAndSample(tokens, options, rngs).CopyTo(tokens);
+            return GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+
+        // The whole process is counted (the worker draws too), so let the JIT and the test host settle first.
+        long last = -1;
+        for (int window = 0; window < 20 && (last = Measure(500)) != 0; window++) Thread.Sleep(50);
+        Assert.Equal(0, last);
+    }
+
+    [Fact]
+    public void StepAndSample_needs_one_generator_per_stream()
+    {
+        var cfg = new ModelConfig(VocabSize: 9, EmbeddingSize: 0, HiddenSize: 16, Layers: 1);
+        using var session = new InferenceSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1))), batch: 3);
+        var error = Assert.Throws<ArgumentException>(() => session.StepAndSample(new int[3], new SamplingOptions(), Generators(2, 1)));
+        Assert.Contains("3 generators", error.Message);
+    }
+}
