@@ -398,7 +398,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                 {
                     // Layer 0's input is a token: sum dG's rows by token first, S[v] = Σ dG[r] over the
                     // rows whose token is v (rows in order, columns split), then work on V rows, not B·T.
-                    // One-hot: dW_ih = Sᵀ. Embedding: dW_ih += Sᵀ · E and dE += S · W_ih.
+                    // One-hot: dW_ih += Sᵀ. Embedding: dW_ih += Sᵀ · E and dE += S · W_ih.
                     Array.Clear(_dTable);
                     fixed (float* dT = _dTable)
                     fixed (int* tokens = _inputs)
