@@ -5,6 +5,7 @@ using CharLstm.Sampling;
 namespace CharLstm.Tests.Engine;
 
 /// <summary>Batched generation draws every stream's character on the session's team, with the stream's own generator.</summary>
+[Collection(nameof(ProcessWideAllocations))]
 public sealed class BatchSamplingTests
 {
     private static Rng[] Generators(int count, ulong seed) => Enumerable.Range(0, count).Select(b => new Rng(seed + (ulong)b * 7919)).ToArray();
@@ -50,7 +51,8 @@ public sealed class BatchSamplingTests
             return GC.GetTotalAllocatedBytes(precise: true) - before;
         }
 
-        // The whole process is counted (the worker draws too), so let the JIT and the test host settle first.
+        // The whole process is counted (the worker draws too): this class runs alone (its collection
+        // is not parallelised), and the JIT and the test host get a few windows to settle first.
         long last = -1;
         for (int window = 0; window < 20 && (last = Measure(500)) != 0; window++) Thread.Sleep(50);
         Assert.Equal(0, last);
@@ -65,3 +67,7 @@ public sealed class BatchSamplingTests
         Assert.Contains("3 generators", error.Message);
     }
 }
+
+/// <summary>Tests that count every thread's allocations run alone: other tests allocate meanwhile.</summary>
+[CollectionDefinition(nameof(ProcessWideAllocations), DisableParallelization = true)]
+public sealed class ProcessWideAllocations;
