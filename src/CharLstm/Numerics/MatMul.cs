@@ -22,7 +22,8 @@ namespace CharLstm.Numerics;
 /// and a team splits whole output tiles between members. So every path, on any number of threads,
 /// gives the same bits as the reference.</para>
 /// <para>Blocking (GotoBLAS/BLIS order): column blocks of <see cref="ColumnBlock"/>, k blocks of
-/// <see cref="DepthBlock"/>, row blocks of <see cref="RowBlock"/> packed into 6-row micro-panels;
+/// <see cref="DepthBlock"/>, row blocks of <see cref="RowBlock"/> packed into 6-row micro-panels (a single
+/// block of whole tiles, as in the per-step products, is read in place instead);
 /// inside, a 6×16 register tile: 12 Vector256 accumulators, 2 loads of B and 6 broadcasts of A per k,
 /// and 4×16 tiles for a block's last rows when they are not a multiple of 6 (<see cref="TilePlan"/>).</para>
 /// </remarks>
@@ -284,8 +285,7 @@ internal static unsafe class MatMul
                     // Few rows (the per-step products), row-major A, whole tiles: the kernel reads A's
                     // rows where they are. Packing them would copy all of A on every member for every
                     // product (they share no rows) to save nothing: the rows are short and stay cached.
-                    bool direct = level == Level.Vector256 && Vector256.IsHardwareAccelerated && job.DepthStride == 1
-                        && i1 - i0 <= RowBlock && wide * TileRows + narrow * NarrowRows == mc;
+                    bool direct = job.DepthStride == 1 && i1 - i0 <= RowBlock && wide * TileRows + narrow * NarrowRows == mc;
                     if (!direct) PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide, narrow);
                     for (int jr = jc; jr < jcEnd; jr += TileColumns)
                     {
@@ -326,30 +326,19 @@ internal static unsafe class MatMul
                                 float* next = cTile + (long)height * ldc;
                                 for (int r = 0; r < nextRows; r++, next += ldc) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
                             }
-                            if (direct)
-                            {
-                                float* aRows = job.A + (long)(ic + ir) * job.RowStride + pc;
-                                float* cDirect = cols == TileColumns ? cTile : tile;
-                                int ldDirect = cols == TileColumns ? ldc : TileColumns;
-                                if (cols < TileColumns && load)
-                                    for (int r = 0; r < rows; r++)
-                                        for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * ldc + j];
-                                if (isWide) Kernel256Direct<SixRows>(cDirect, ldDirect, aRows, job.RowStride, panel, kc, load);
-                                else Kernel256Direct<FourRows>(cDirect, ldDirect, aRows, job.RowStride, panel, kc, load);
-                                if (cols < TileColumns)
-                                    for (int r = 0; r < rows; r++)
-                                        for (int j = 0; j < cols; j++) cTile[(long)r * ldc + j] = tile[r * TileColumns + j];
-                                continue;
-                            }
-                            float* aTile = aPack + (long)ir * kc;
-                            if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, ldc, aTile, panel, kc, load);
+                            // The tile's A: its rows where they are (row stride, depth step 1), or its packed
+                            // micro-panel (row stride 1, depth step = height).
+                            float* aTile = direct ? job.A + (long)(ic + ir) * job.RowStride + pc : aPack + (long)ir * kc;
+                            int aRows = direct ? job.RowStride : 1, aDepth = direct ? 1 : height;
+                            if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, ldc, aTile, aRows, aDepth, panel, kc, load);
                             else
                             {
-                                // Edge tile: through a scratch tile (A rows past m are zero-packed).
+                                // Edge tile: through a scratch tile (packed A rows past m are zero; A read in
+                                // place is used only when the tiles cover exactly m rows).
                                 if (load)
                                     for (int r = 0; r < rows; r++)
                                         for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * ldc + j];
-                                Kernel(level, isWide, tile, TileColumns, aTile, panel, kc, load);
+                                Kernel(level, isWide, tile, TileColumns, aTile, aRows, aDepth, panel, kc, load);
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < cols; j++) cTile[(long)r * ldc + j] = tile[r * TileColumns + j];
                             }
@@ -482,26 +471,28 @@ internal static unsafe class MatMul
     private struct FourRows : ITileHeight { public static int Rows => NarrowRows; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(Level level, bool wide, float* c, int ldc, float* a, float* b, int kc, bool load)
+    private static void Kernel(Level level, bool wide, float* c, int ldc, float* a, int aRows, int aDepth, float* b, int kc, bool load)
     {
         if (Vector256.IsHardwareAccelerated && level == Level.Vector256)
         {
-            if (wide) Kernel256<SixRows>(c, ldc, a, b, kc, load);
-            else Kernel256<FourRows>(c, ldc, a, b, kc, load);
+            if (wide) Kernel256<SixRows>(c, ldc, a, aRows, aDepth, b, kc, load);
+            else Kernel256<FourRows>(c, ldc, a, aRows, aDepth, b, kc, load);
         }
         else if (Vector128.IsHardwareAccelerated && level != Level.Scalar)
         {
-            if (wide) Kernel128<SixRows>(c, ldc, a, b, kc, load);
-            else Kernel128<FourRows>(c, ldc, a, b, kc, load);
+            if (wide) Kernel128<SixRows>(c, ldc, a, aRows, aDepth, b, kc, load);
+            else Kernel128<FourRows>(c, ldc, a, aRows, aDepth, b, kc, load);
         }
-        else KernelScalar(c, ldc, a, b, kc, load, wide ? TileRows : NarrowRows);
+        else KernelScalar(c, ldc, a, aRows, aDepth, b, kc, load, wide ? TileRows : NarrowRows);
     }
 
-    // C[rows,16] (+)= Apanel[rows,kc] · Bpanel[kc,16] with rows = 6 (12 accumulators) or 4 (8).
-    private static void Kernel256<THeight>(float* c, int ldc, float* a, float* b, int kc, bool load) where THeight : struct, ITileHeight
+    // C[rows,16] (+)= A[rows,kc] · Bpanel[kc,16] with rows = 6 (12 accumulators) or 4 (8); A[r, p] at
+    // a[r·aRows + p·aDepth] (a packed micro-panel: 1, rows; rows read in place: their stride, 1).
+    private static void Kernel256<THeight>(float* c, int ldc, float* a, nint aRows, nint aDepth, float* b, int kc, bool load) where THeight : struct, ITileHeight
     {
         bool six = THeight.Rows == TileRows;
-        int step = THeight.Rows;
+        float* a1 = a + aRows, a2 = a1 + aRows, a3 = a2 + aRows, a4 = six ? a3 + aRows : a3, a5 = six ? a4 + aRows : a3;
+        nint q = 0;
         var c00 = Vector256<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00; var c20 = c00; var c21 = c00;
         var c30 = c00; var c31 = c00; var c40 = c00; var c41 = c00; var c50 = c00; var c51 = c00;
         float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
@@ -521,74 +512,22 @@ internal static unsafe class MatMul
         {
             var b0 = Vector256.LoadAligned(b);
             var b1 = Vector256.LoadAligned(b + 8);
-            var x = Vector256.Create(a[0]);
+            var x = Vector256.Create(a[q]);
             c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]);
+            x = Vector256.Create(a1[q]);
             c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]);
+            x = Vector256.Create(a2[q]);
             c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]);
+            x = Vector256.Create(a3[q]);
             c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
             if (six)
             {
-                x = Vector256.Create(a[4]);
+                x = Vector256.Create(a4[q]);
                 c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a[5]);
+                x = Vector256.Create(a5[q]);
                 c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
             }
-            a += step;
-            b += TileColumns;
-        }
-        c00.Store(c); c01.Store(c + 8);
-        c10.Store(c1); c11.Store(c1 + 8);
-        c20.Store(c2); c21.Store(c2 + 8);
-        c30.Store(c3); c31.Store(c3 + 8);
-        if (six)
-        {
-            c40.Store(c4); c41.Store(c4 + 8);
-            c50.Store(c5); c51.Store(c5 + 8);
-        }
-    }
-
-    // Kernel256 with A read in place: row r of the tile at a + r·lda, depth p at [p] (no packed copy).
-    private static void Kernel256Direct<THeight>(float* c, int ldc, float* a, int lda, float* b, int kc, bool load) where THeight : struct, ITileHeight
-    {
-        bool six = THeight.Rows == TileRows;
-        var c00 = Vector256<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00; var c20 = c00; var c21 = c00;
-        var c30 = c00; var c31 = c00; var c40 = c00; var c41 = c00; var c50 = c00; var c51 = c00;
-        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
-        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = six ? a3 + lda : a3, a5 = six ? a4 + lda : a3;
-        if (load)
-        {
-            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
-            c10 = Vector256.Load(c1); c11 = Vector256.Load(c1 + 8);
-            c20 = Vector256.Load(c2); c21 = Vector256.Load(c2 + 8);
-            c30 = Vector256.Load(c3); c31 = Vector256.Load(c3 + 8);
-            if (six)
-            {
-                c40 = Vector256.Load(c4); c41 = Vector256.Load(c4 + 8);
-                c50 = Vector256.Load(c5); c51 = Vector256.Load(c5 + 8);
-            }
-        }
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector256.LoadAligned(b);
-            var b1 = Vector256.LoadAligned(b + 8);
-            var x = Vector256.Create(a[p]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[p]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[p]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[p]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            if (six)
-            {
-                x = Vector256.Create(a4[p]);
-                c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
-                x = Vector256.Create(a5[p]);
-                c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            }
+            q += aDepth;
             b += TileColumns;
         }
         c00.Store(c); c01.Store(c + 8);
@@ -603,10 +542,10 @@ internal static unsafe class MatMul
     }
 
     // Vector128: the 16 columns as two halves of 8, up to 12 accumulators each.
-    private static void Kernel128<THeight>(float* c, int ldc, float* a, float* b, int kc, bool load) where THeight : struct, ITileHeight
+    private static void Kernel128<THeight>(float* c, int ldc, float* a, nint aRows, nint aDepth, float* b, int kc, bool load) where THeight : struct, ITileHeight
     {
         bool six = THeight.Rows == TileRows;
-        int step = THeight.Rows;
+        float* a1 = a + aRows, a2 = a1 + aRows, a3 = a2 + aRows, a4 = six ? a3 + aRows : a3, a5 = six ? a4 + aRows : a3;
         for (int half = 0; half < 2; half++)
         {
             float* ch = c + 8 * half;
@@ -625,27 +564,28 @@ internal static unsafe class MatMul
                     c50 = Vector128.Load(c5); c51 = Vector128.Load(c5 + 4);
                 }
             }
-            float* ap = a, bp = b + 8 * half;
+            nint q = 0;
+            float* bp = b + 8 * half;
             for (int p = 0; p < kc; p++)
             {
                 var b0 = Vector128.Load(bp);
                 var b1 = Vector128.Load(bp + 4);
-                var x = Vector128.Create(ap[0]);
+                var x = Vector128.Create(a[q]);
                 c00 = Vector128.FusedMultiplyAdd(x, b0, c00); c01 = Vector128.FusedMultiplyAdd(x, b1, c01);
-                x = Vector128.Create(ap[1]);
+                x = Vector128.Create(a1[q]);
                 c10 = Vector128.FusedMultiplyAdd(x, b0, c10); c11 = Vector128.FusedMultiplyAdd(x, b1, c11);
-                x = Vector128.Create(ap[2]);
+                x = Vector128.Create(a2[q]);
                 c20 = Vector128.FusedMultiplyAdd(x, b0, c20); c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
-                x = Vector128.Create(ap[3]);
+                x = Vector128.Create(a3[q]);
                 c30 = Vector128.FusedMultiplyAdd(x, b0, c30); c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
                 if (six)
                 {
-                    x = Vector128.Create(ap[4]);
+                    x = Vector128.Create(a4[q]);
                     c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
-                    x = Vector128.Create(ap[5]);
+                    x = Vector128.Create(a5[q]);
                     c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
                 }
-                ap += step;
+                q += aDepth;
                 bp += TileColumns;
             }
             c00.Store(ch); c01.Store(ch + 4);
@@ -660,14 +600,14 @@ internal static unsafe class MatMul
         }
     }
 
-    private static void KernelScalar(float* c, int ldc, float* a, float* b, int kc, bool load, int rows)
+    private static void KernelScalar(float* c, int ldc, float* a, int aRows, int aDepth, float* b, int kc, bool load, int rows)
     {
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < TileColumns; j++)
             {
                 float* cij = c + (long)r * ldc + j;
                 float sum = load ? *cij : 0f;
-                for (int p = 0; p < kc; p++) sum = MathF.FusedMultiplyAdd(a[p * rows + r], b[p * TileColumns + j], sum);
+                for (int p = 0; p < kc; p++) sum = MathF.FusedMultiplyAdd(a[(long)r * aRows + (long)p * aDepth], b[p * TileColumns + j], sum);
                 *cij = sum;
             }
     }
