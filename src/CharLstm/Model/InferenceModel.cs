@@ -181,6 +181,9 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>The shared model.</summary>
     public InferenceModel Model => _model;
 
+    /// <summary>The session's thread team (tests run probes on its members).</summary>
+    internal ThreadTeam Team => _team;
+
     /// <summary>
     /// Feeds one character per stream and returns the logits (B, V) for the next one. The returned
     /// span is the session's buffer, valid until the next call.

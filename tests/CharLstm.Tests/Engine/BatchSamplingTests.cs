@@ -5,8 +5,7 @@ using CharLstm.Sampling;
 namespace CharLstm.Tests.Engine;
 
 /// <summary>Batched generation draws every stream's character on the session's team, with the stream's own generator.</summary>
-[Collection(nameof(ProcessWideAllocations))]
-public sealed class BatchSamplingTests
+public sealed unsafe class BatchSamplingTests
 {
     private static Rng[] Generators(int count, ulong seed) => Enumerable.Range(0, count).Select(b => new Rng(seed + (ulong)b * 7919)).ToArray();
 
@@ -44,19 +43,27 @@ public sealed class BatchSamplingTests
         var options = new SamplingOptions(1f);
         var rngs = Generators(8, 5);
         var tokens = new int[8];
+        // Bytes allocated so far by each member's thread (the caller is member 0), read on that thread.
+        var perThread = new long[session.Threads];
+        long Allocated()
+        {
+            fixed (long* slots = perThread) session.Team.Run(&ReadAllocated, slots);
+            return perThread.Sum();
+        }
         long Measure(int steps)
         {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
+            long before = Allocated();
             for (int i = 0; i < steps; i++) session.StepAndSample(tokens, options, rngs).CopyTo(tokens);
-            return GC.GetTotalAllocatedBytes(precise: true) - before;
+            return Allocated() - before;
         }
 
-        // The whole process is counted (the worker draws too): this class runs alone (its collection
-        // is not parallelised), and the JIT and the test host get a few windows to settle first.
+        // Warm up until the JIT has settled: tiered recompilation can land on these threads once.
         long last = -1;
         for (int window = 0; window < 20 && (last = Measure(500)) != 0; window++) Thread.Sleep(50);
         Assert.Equal(0, last);
     }
+
+    private static void ReadAllocated(void* slots, int member, int members) => ((long*)slots)[member] = GC.GetAllocatedBytesForCurrentThread();
 
     [Fact]
     public void StepAndSample_needs_one_generator_per_stream()
@@ -67,7 +74,3 @@ public sealed class BatchSamplingTests
         Assert.Contains("3 generators", error.Message);
     }
 }
-
-/// <summary>Tests that count every thread's allocations run alone: other tests allocate meanwhile.</summary>
-[CollectionDefinition(nameof(ProcessWideAllocations), DisableParallelization = true)]
-public sealed class ProcessWideAllocations;
