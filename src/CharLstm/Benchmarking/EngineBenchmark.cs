@@ -67,7 +67,7 @@ public sealed record BenchmarkSettings
     public int Warmup { get; init; } = 3;
     /// <summary>Seed of the model's initialisation, the random batches and the sampler.</summary>
     public ulong Seed { get; init; } = 1234;
-    /// <summary>Training: also time each phase of the step (adds a timestamp per phase; reported as <c>profile</c>).</summary>
+    /// <summary>Training and generation: also time each phase of the step (adds a timestamp per phase; reported as <c>profile</c>).</summary>
     public bool Profile { get; init; }
     /// <summary>Preset fields overridden on the command line (recorded in the output).</summary>
     public IReadOnlyDictionary<string, int> Overrides { get; init; } = new Dictionary<string, int>();
@@ -113,7 +113,7 @@ public sealed record BenchmarkResult
     public long PeakRssBytes { get; init; }
     /// <summary>Working set before the model was built: the runtime's own share (bytes).</summary>
     public long BaselineRssBytes { get; init; }
-    /// <summary>Training with <see cref="BenchmarkSettings.Profile"/>: share of the measured time per phase, largest first.</summary>
+    /// <summary>With <see cref="BenchmarkSettings.Profile"/> (training, generation): share of the measured time per phase, largest first.</summary>
     public IReadOnlyList<(string Phase, double Share)>? Profile { get; init; }
     /// <summary>Training: parameters, gradients, optimizer moments and the workspace's saved activations and scratch (bytes).</summary>
     public long? ModelBytes { get; init; }
@@ -349,11 +349,16 @@ public static unsafe class EngineBenchmark
         for (int b = 0; b < rngs.Length; b++) rngs[b] = new Rng(rng.NextUInt64());
         void Step() => session.StepAndSample(tokens, options, rngs).CopyTo(tokens);
         for (int i = 0; i < s.Warmup; i++) Step();
+        PhaseClock? clock = null;
+        if (s.Profile) session.Clock = clock = new PhaseClock();
+        long started = Stopwatch.GetTimestamp();
         var reps = TimedReps(Step, s.GenBatch, s.Seconds, s.Reps, $"generate b{s.GenBatch}", log);
+        double total = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return new BenchmarkResult
         {
             Settings = s, Threads = session.Threads, Reps = reps, Unit = "chars/s",
             PeakRssBytes = PeakWorkingSet(), BaselineRssBytes = baseline,
+            Profile = clock?.Totals().Select(t => (t.Phase, t.Seconds / total)).ToList(),
         };
     }
 

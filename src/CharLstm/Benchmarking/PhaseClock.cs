@@ -2,8 +2,13 @@ using System.Diagnostics;
 
 namespace CharLstm.Benchmarking;
 
-/// <summary>Where a training step's time goes (the bench verb's <c>--profile</c>).</summary>
-internal enum Phase { Pack, InputProjection, Recurrent, CellForward, Head, Loss, CellBackward, RecurrentBackward, WeightGradients, BiasSums, InputGradients, Optimizer, Other }
+/// <summary>
+/// Where a training or generation step's time goes (the bench verb's <c>--profile</c>). Generation
+/// uses <see cref="LayerProducts"/> (a layer's gate rows started from its bias or table row, then
+/// <c>[x ; h] · [W_ih ; W_hh]ᵀ</c> in one product), <see cref="CellForward"/>, <see cref="Wait"/> (at
+/// the team's barriers), <see cref="Head"/>, <see cref="Sampling"/> and <see cref="Other"/>.
+/// </summary>
+internal enum Phase { Pack, InputProjection, Recurrent, CellForward, Head, Loss, CellBackward, RecurrentBackward, WeightGradients, BiasSums, InputGradients, Optimizer, LayerProducts, Wait, Sampling, Other }
 
 /// <summary>
 /// Splits wall time into phases: each <see cref="Lap"/> charges the time since the previous lap to a

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using CharLstm.Benchmarking;
 using CharLstm.Numerics;
 using CharLstm.Ops;
 using CharLstm.Sampling;
@@ -181,6 +182,9 @@ public sealed unsafe class InferenceSession : IDisposable
     /// <summary>The shared model.</summary>
     public InferenceModel Model => _model;
 
+    /// <summary>When set, member 0 (the calling thread) charges its time per phase to this clock (the bench verb's profile).</summary>
+    internal PhaseClock? Clock { get; set; }
+
     /// <summary>The session's thread team (tests run probes on its members).</summary>
     internal ThreadTeam Team => _team;
 
@@ -256,18 +260,22 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         ref var job = ref Unsafe.AsRef<StepJob>(state);
         var session = job.Session;
-        session.StepPart(job.Cell, member, members);
+        var clock = member == 0 ? session.Clock : null;
+        clock?.Lap(Phase.Other);
+        session.StepPart(job.Cell, member, members, clock);
         if (job.Options is null) return;
         // Every row of logits is complete only when all members have done their head columns.
         session._team.Barrier();
+        clock?.Lap(Phase.Wait);
         int v = session._model.Config.VocabSize;
         var (b0, b1) = ThreadTeam.Range(session.Batch, members, member);
         var sampler = session._samplers[member];
         for (int b = b0; b < b1; b++) session._next[b] = sampler.Sample(session._logits.AsSpan(b * v, v), job.Options, job.Rngs![b]);
+        clock?.Lap(Phase.Sampling);
     }
 
     // One member's share of a step: its gate groups in every layer, then its head columns.
-    private void StepPart(float* cellState, int member, int members)
+    private void StepPart(float* cellState, int member, int members, PhaseClock? clock)
     {
         var model = _model;
         var cfg = model.Config;
@@ -295,6 +303,7 @@ public sealed unsafe class InferenceSession : IDisposable
                     float* x = Pinned(_inputs[l]);
                     if (bsz == 1) MatMul.MultiplyVector(gates, x, weights, j0, j1, accumulate: true);
                     else MatMul.MultiplyColumns(scratch, gates, width, x, weights.K, 1, weights, bsz, j0, j1, accumulate: true);
+                    clock?.Lap(Phase.LayerProducts);
                     // The cell update of this member's units; the new h goes to the next layer's input.
                     float* next = l == layers - 1 ? top : Pinned(_inputs[l + 1]);
                     int nextStride = l == layers - 1 ? h : 2 * h;
@@ -305,8 +314,10 @@ public sealed unsafe class InferenceSession : IDisposable
                             float* gr = gates + (long)b * width + g * 4 * Unit;
                             CellGroup(gr, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
                         }
+                    clock?.Lap(Phase.CellForward);
                 }
                 _team.Barrier();
+                clock?.Lap(Phase.Wait);
             }
 
             // Head: logits = b + h_top · W_headᵀ, columns split by panel.
@@ -319,6 +330,7 @@ public sealed unsafe class InferenceSession : IDisposable
                 if (bsz == 1) MatMul.MultiplyVector(logits, top, head, c0, c1, accumulate: true);
                 else MatMul.MultiplyColumns(scratch, logits, v, top, h, 1, head, bsz, c0, c1, accumulate: true);
             }
+            clock?.Lap(Phase.Head);
         }
     }
 

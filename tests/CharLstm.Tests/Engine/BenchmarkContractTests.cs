@@ -36,4 +36,20 @@ public sealed class BenchmarkContractTests
             Assert.Equal(new[] { "input_l0", "input_upper", "recurrent", "weight_grad", "head", "square2048" }, names);
         }
     }
+
+    [Theory]
+    [InlineData(BenchmarkMode.Train, 1, "WeightGradients")]
+    [InlineData(BenchmarkMode.Generate, 1, "LayerProducts")]
+    [InlineData(BenchmarkMode.Generate, 3, "LayerProducts")]
+    public void Profile_shares_name_the_step_phases_and_add_up_to_at_most_the_measured_time(BenchmarkMode mode, int genBatch, string expectedPhase)
+    {
+        // Two 16-unit gate groups, so the calling thread (whose view the generation profile is) owns one.
+        var settings = new BenchmarkSettings { Config = Tiny with { Hidden = 32 }, Mode = mode, GenBatch = genBatch, Threads = 2, Seconds = 0.02, Reps = 2, Warmup = 1, Profile = true };
+        using var json = JsonDocument.Parse(EngineBenchmark.Run(settings).ToJson());
+        var shares = json.RootElement.GetProperty("profile").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+        Assert.Contains(expectedPhase, shares.Keys);
+        Assert.All(shares.Keys, name => Assert.True(Enum.TryParse<Phase>(name, out _), name));
+        Assert.All(shares.Values, v => Assert.InRange(v, 0.0, 1.0));
+        Assert.InRange(shares.Values.Sum(), 0.5, 1.001);
+    }
 }

@@ -21,7 +21,7 @@ internal static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "Repetitions", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps before measuring", DefaultValueFactory = _ => 3 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the model, the batches and the sampler", DefaultValueFactory = _ => 1234UL };
-        var profile = new Option<bool>("--profile") { Description = "Training: also report the share of time per phase of the step" };
+        var profile = new Option<bool>("--profile") { Description = "Training and generation: also report the share of time per phase of the step (generation: as seen by the calling thread)" };
         var json = new Option<bool>("--json") { Description = "Accepted for symmetry with the peer; the output is always JSON" };
         var overrides = new[] { "vocab", "embedding", "hidden", "layers", "batch", "seq" }
             .Select(field => new Option<int?>($"--{field}") { Description = $"Override the preset's {field}" })
