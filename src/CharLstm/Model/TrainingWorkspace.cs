@@ -214,7 +214,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                         {
                             var bias = new GatherJob { Gates = table, Bih = bih, Bhh = bhh, Width = gw };
                             _team.For(v, 1, &BiasRows, &bias);
-                            if (_config.OneHot) AddTransposed(table, gw, wih, inSize, v, gw);
+                            if (_config.OneHot) MatMul.Transpose(table, gw, wih, inSize, gw, v, accumulate: true); // table += W_ihᵀ
                             else
                             {
                                 _inputWeights[l].PackTransposed(_team, wih, inSize, inSize, gw);
@@ -282,13 +282,6 @@ public sealed unsafe class TrainingWorkspace : IDisposable
         for (int r = 0; r < n; r++) sum += _rowLoss[r];
         _haveForward = true;
         return (float)(sum / n);
-    }
-
-    // dst[i, j] += src[j, i] for the (rows, cols) dst: a one-hot layer's W_ihᵀ into its table.
-    private static void AddTransposed(float* dst, int ldd, float* src, int lds, int rows, int cols)
-    {
-        for (int j = 0; j < cols; j++)
-            for (int i = 0; i < rows; i++) dst[(long)i * ldd + j] += src[(long)j * lds + i];
     }
 
     // The input of layer l ≥ 1 (array and first element): the previous layer's output.
@@ -409,7 +402,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                         // The bias gradients are Σ_v S[v]: V rows to add instead of B·T.
                         ColumnSums(dBih, dBhh, dT, v, gw);
                         Clock?.Lap(Phase.BiasSums);
-                        if (_config.OneHot) AddTransposed(grad + wih.Offset, inSize, dT, gw, gw, inSize);
+                        if (_config.OneHot) MatMul.Transpose(grad + wih.Offset, inSize, dT, gw, v, gw, accumulate: true); // dW_ih += Sᵀ
                         else
                         {
                             float* emb = prm + layout["embedding.weight"].Offset;

@@ -612,8 +612,8 @@ internal static unsafe class MatMul
             }
     }
 
-    /// <summary><c>dst[cols, rows] = src[rows, cols]ᵀ</c> (row strides given).</summary>
-    public static void Transpose(float* dst, int ldd, float* src, int lds, int rows, int cols)
+    /// <summary><c>dst[cols, rows] (+)= src[rows, cols]ᵀ</c> (row strides given): one add per element with <paramref name="accumulate"/>.</summary>
+    public static void Transpose(float* dst, int ldd, float* src, int lds, int rows, int cols, bool accumulate = false)
     {
         // Blocked so both sides stay in cache for large matrices.
         const int Block = 32;
@@ -625,7 +625,10 @@ internal static unsafe class MatMul
                 int j1 = Math.Min(cols, j0 + Block);
                 for (int i = i0; i < i1; i++)
                     for (int j = j0; j < j1; j++)
-                        dst[(long)j * ldd + i] = src[(long)i * lds + j];
+                    {
+                        float* d = dst + (long)j * ldd + i;
+                        *d = accumulate ? *d + src[(long)i * lds + j] : src[(long)i * lds + j];
+                    }
             }
         }
     }

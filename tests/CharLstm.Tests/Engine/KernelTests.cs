@@ -216,6 +216,9 @@ public sealed unsafe class KernelTests
         var src = Random(37 * 70, 4); var dst = new float[70 * 37];
         fixed (float* s = src, d = dst) MatMul.Transpose(d, 37, s, 70, 37, 70);
         for (int i = 0; i < 37; i++) for (int j = 0; j < 70; j++) Assert.Equal(src[i * 70 + j], dst[j * 37 + i]);
+        var start = Random(70 * 37, 5); var sum = (float[])start.Clone();
+        fixed (float* s = src, d = sum) MatMul.Transpose(d, 37, s, 70, 37, 70, accumulate: true);
+        for (int i = 0; i < 37; i++) for (int j = 0; j < 70; j++) Assert.Equal(start[j * 37 + i] + src[i * 70 + j], sum[j * 37 + i]);
     }
 
     [Theory]
