@@ -29,9 +29,9 @@ public sealed class AllocationTests
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        // Warm up until the JIT has settled: tiered recompilation can land on this thread once
-        // (seen under the full suite's load), which is start-up cost, not a per-character allocation.
-        for (int window = 0; window < 20 && Measure(200) != 0; window++) Thread.Sleep(50);
+        // Warm up until the JIT has settled: tiered recompilation can land on this thread, which is
+        // start-up cost, not a per-character allocation.
+        JitSettling.Wait(() => Measure(200));
         Assert.Equal(0, Measure(2000));
     }
 }

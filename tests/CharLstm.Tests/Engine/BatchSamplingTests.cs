@@ -57,10 +57,9 @@ public sealed unsafe class BatchSamplingTests
             return Allocated() - before;
         }
 
-        // Warm up until the JIT has settled: tiered recompilation can land on these threads once.
-        long last = -1;
-        for (int window = 0; window < 20 && (last = Measure(500)) != 0; window++) Thread.Sleep(50);
-        Assert.Equal(0, last);
+        // Warm up until the JIT has settled: tiered recompilation can land on these threads.
+        JitSettling.Wait(() => Measure(500));
+        Assert.Equal(0, Measure(2000));
     }
 
     private static void ReadAllocated(void* slots, int member, int members) => ((long*)slots)[member] = GC.GetAllocatedBytesForCurrentThread();
