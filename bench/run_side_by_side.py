@@ -150,10 +150,87 @@ def figures_of(case: Case, result: dict) -> dict[str, tuple[float, str]]:
         for s in result.get("shapes") or []:
             name = f"{case.label} {s['name']} [{s['m']}x{s['k']}]x[{s['k']}x{s['n']}]"
             out[name] = (float(s["median"]), result["unit"])
+            if s.get("packed_median") is not None:  # CharLstm: weights packed once, as it runs them
+                out[name + PACKED] = (float(s["packed_median"]), result["unit"])
         if not out:  # an engine that only reports the headline figure
             out[f"{case.label} square2048"] = (float(result["median"]), result["unit"])
         return out
     return {case.label: (float(result["median"]), result["unit"])}
+
+
+PACKED = " (B packed once)"
+
+# What a step multiplies, per configuration: (shape name, count). The attainable bound counts only
+# these products, each at the fastest rate either engine reached on its shape in the run, and
+# nothing else (cells, loss, optimizer, sampling, layer 0's input gradients and head backward are
+# left out), so it is an upper bound on the rate of any engine built on those multiplies.
+def step_products(mode: str, cfg: dict) -> tuple[list[tuple[str, int]], int]:
+    """(products, characters) of one step: training step or batch-32 generation step."""
+    L, T, B = cfg["layers"], cfg["seq"], cfg["batch"]
+    if mode == "train":
+        products = [("recurrent", L * T), ("recurrent_backward", L * T),
+                    ("weight_grad", 2 * L - 1), ("head", 1)]
+        if cfg["embedding"] > 0:
+            products.append(("input_l0", 1))  # one-hot: a table lookup, no multiply
+        if L > 1:
+            products += [("input_upper", L - 1), ("input_grad", L - 1)]
+        return products, B * T
+    return [("gen32_l0", 1)] + ([("gen32_upper", L - 1)] if L > 1 else []), 32
+
+
+def attainable(cases, all_aggs, data, peer_names) -> list[str]:
+    """Markdown rows: training and batch-32 generation against the sum of their products."""
+    sgemm = {c.config: c for c in cases if c.mode == "sgemm"}
+    targets = {"train": 2.0, "generate": 3.0}
+    rows = []
+    for case in cases:
+        if case.config not in sgemm or not (case.mode == "train" or case.gen_batch == 32):
+            continue
+        cfg = next((r["result"] for v in data[case.token].values() for r in v
+                    if r["ok"] and r["variant"] == "ours"), None)
+        sg = sgemm[case.config]
+        if cfg is None:
+            continue
+        rates = {}
+        for name, aggs in all_aggs[sg.token].items():
+            for fig, a in aggs.items():
+                shape = fig[len(sg.label) + 1:].split(" ")[0]
+                who = name + (" packed" if fig.endswith(PACKED) else "")
+                if shape not in rates or a["median"] > rates[shape][0]:
+                    rates[shape] = (a["median"], who)
+        products, chars = step_products(case.mode, cfg)
+        if any(p not in rates for p, _ in products):
+            continue
+        shapes = {s["name"]: s for runs in data[sg.token].values() for r in runs if r["ok"]
+                  for s in r["result"].get("shapes") or []}
+        gflop = {p: 2.0 * shapes[p]["m"] * shapes[p]["k"] * shapes[p]["n"] / 1e9 for p, _ in products}
+        total = sum(n * gflop[p] for p, n in products)
+        seconds = sum(n * gflop[p] / rates[p][0] for p, n in products)
+        bound = chars / seconds
+        ours = all_aggs[case.token].get("ours", {}).get(case.label)
+        peers = [all_aggs[case.token][n].get(case.label) for n in peer_names]
+        peer = max((a["median"] for a in peers if a), default=None)
+        if peer is None or ours is None:
+            continue
+        used = ", ".join(f"{p} ×{n} {rates[p][0]:.0f} ({rates[p][1]})" for p, n in products)
+        rows.append(f"| {case.label} | {total / chars * 1e3:.2f} | {used} | {bound:,.0f} | "
+                    f"{bound / peer:.2f}× | {targets[case.mode]:g}× | {ours['median'] / peer:.2f}× |")
+    if not rows:
+        return []
+    return [
+        "## Attainable with this run's fastest multiplies",
+        "",
+        "Each step's matrix products, each at the fastest rate measured for its shape in this run "
+        "(CharLstm with B as given, CharLstm with B packed once as its engine multiplies by "
+        "weights, or any PyTorch setting's `torch.mm`), with everything else taken as free. "
+        "That is the most an engine built on those multiplies could reach; the ratio divides "
+        "it by the peer's best rate on the same figure.",
+        "",
+        "| Figure | MFLOP per char counted | products × count, GFLOP/s used (from) | attainable chars/s | attainable / PyTorch | target | CharLstm / PyTorch |",
+        "|---|---:|---|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
 
 
 def aggregate(runs: list[dict]) -> dict[str, dict]:
@@ -232,13 +309,14 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
              "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
     ours_notes = []
     summary = []
+    all_aggs = {}
     for case in cases:
         runs = data[case.token]
-        aggs = {v["name"]: aggregate(runs[v["name"]]) for v in variants}
+        aggs = all_aggs[case.token] = {v["name"]: aggregate(runs[v["name"]]) for v in variants}
         figures = []
         for v in variants:
             for fig in aggs[v["name"]]:
-                if fig not in figures:
+                if fig not in figures and not fig.endswith(PACKED):
                     figures.append(fig)
         if not figures:
             figures = [case.label]
@@ -270,6 +348,9 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
             if errors:
                 ours_notes.append(f"- {case.label}: {errors[0]}")
 
+    notes = []
+    if args.notes:
+        notes = [Path(args.notes).read_text().rstrip("\n"), ""]
     peer_meta = next((r["result"] for case in cases for v in peer_names
                       for r in data[case.token][v] if r["ok"]), None)
     lines = ["# CharLstm vs PyTorch: side-by-side benchmark", ""]
@@ -289,6 +370,8 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
         "",
         *table,
         "",
+        *attainable(cases, all_aggs, data, peer_names),
+        *notes,
         "## Settings",
         "",
         f"- Rounds: {args.rounds}; each run: {args.reps} repetitions × {args.seconds:g} s "
@@ -376,6 +459,12 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 round, 1 repetition of 0.5 s (sgemm 0.2 s)")
     p.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    p.add_argument("--from-raw", default=None, metavar="RAW_JSON",
+                   help="run nothing: write the report again from an earlier run's raw JSON "
+                        "(its settings and figures), e.g. after writing --notes")
+    p.add_argument("--notes", default=None,
+                   help="markdown file inserted into the report after the tables "
+                        "(the judgement of the targets and what bounds them)")
     p.add_argument("--raw", default=None,
                    help="raw JSON of every run (default: next to --out, .raw.json)")
     args = p.parse_args(argv)
@@ -390,9 +479,26 @@ def parse_args(argv=None):
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    cases = [Case(t.strip()) for t in args.cases.split(",") if t.strip()]
+def rerender(args) -> int:
+    """The report of an earlier run, from its raw JSON; only --out and --notes are taken from now."""
+    raw = json.loads(Path(args.from_raw).read_text())
+    saved = argparse.Namespace(**raw["settings"])
+    saved.out, saved.notes, saved.raw_display = args.out, args.notes, args.from_raw
+    try:
+        saved.raw_display = str(Path(args.from_raw).resolve().relative_to(REPO))
+    except ValueError:
+        pass
+    cases = [Case(t.strip()) for t in saved.cases.split(",") if t.strip()]
+    variants = variants_of(saved)
+    table, _ = write_report(Path(args.out), saved, cases, variants, raw["runs"], raw["machine"],
+                            raw["started"], raw["finished"], raw["load_start"], raw["load_end"],
+                            raw["command"])
+    log(f"wrote {args.out} from {args.from_raw}")
+    print("\n".join(table))
+    return 0
+
+
+def variants_of(args) -> list[dict]:
     variants = []
     if not args.peer_only:
         variants.append({"name": "ours", "engine": "ours"})
@@ -402,6 +508,15 @@ def main(argv=None) -> int:
         torch_threads, _, ob = extra.partition(":")
         variants.append({"name": f"T{torch_threads}+OB={ob}", "engine": "peer",
                          "openblas": ob, "torch_threads": int(torch_threads)})
+    return variants
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.from_raw:
+        return rerender(args)
+    cases = [Case(t.strip()) for t in args.cases.split(",") if t.strip()]
+    variants = variants_of(args)
 
     command = "cd <repo> && " + shlex.join([sys.executable, "bench/run_side_by_side.py",
                                             *sys.argv[1:]])
@@ -416,7 +531,7 @@ def main(argv=None) -> int:
         for case in cases:
             seconds = args.sgemm_seconds if case.mode == "sgemm" else args.seconds
             bench_args = case.bench_args(args.threads, seconds, args.reps)
-            n_shapes = 6 if case.mode == "sgemm" else 1
+            n_shapes = 17 if case.mode == "sgemm" else 1  # ours: 10 shapes + 7 with B packed
             timeout = 120 + 4 * n_shapes * args.reps * seconds
             for v in variants:
                 env = dict(os.environ)

@@ -216,11 +216,19 @@ def sgemm_shapes(cfg: Config):
     if cfg.layers > 1:
         shapes.append(("input_upper", tb, cfg.hidden, g4))  # layers >= 1 input projection
     shapes += [
-        ("recurrent", cfg.batch, cfg.hidden, g4),    # one time step: h_{t-1} @ W_hh
+        ("recurrent", cfg.batch, cfg.hidden, g4),    # one time step: h_{t-1} @ W_hh^T
+        ("recurrent_backward", cfg.batch, g4, cfg.hidden),  # one step back: dGates @ W_hh
+    ]
+    if cfg.layers > 1:
+        shapes.append(("input_grad", tb, g4, cfg.hidden))  # layers >= 1: dX = dGates @ W_ih, all steps
+    shapes += [
         ("weight_grad", g4, tb, cfg.hidden),         # dW_hh = dGates^T @ H over all steps
         ("head", tb, cfg.hidden, cfg.vocab),         # output projection to logits
-        ("square2048", 2048, 2048, 2048),            # machine reference
+        ("gen32_l0", 32, cfg.hidden, g4),            # batch-32 generation step, layer 0: h @ W_hh^T
     ]
+    if cfg.layers > 1:
+        shapes.append(("gen32_upper", 32, 2 * cfg.hidden, g4))  # layers >= 1: [x, h] @ [W_ih ; W_hh]^T
+    shapes.append(("square2048", 2048, 2048, 2048))  # machine reference
     return shapes
 
 

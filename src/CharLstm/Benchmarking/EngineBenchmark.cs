@@ -92,7 +92,13 @@ public sealed record BenchmarkSettings
 /// <param name="N">Columns of B and C.</param>
 /// <param name="Reps">GFLOP/s of each repetition.</param>
 /// <param name="Median">Median of <paramref name="Reps"/>.</param>
-public sealed record ShapeResult(string Name, int M, int K, int N, double[] Reps, double Median);
+/// <param name="PackedReps">For a shape whose B is a weight matrix: GFLOP/s with B packed once beforehand,
+/// as the engine multiplies by its weights (null otherwise).</param>
+public sealed record ShapeResult(string Name, int M, int K, int N, double[] Reps, double Median, double[]? PackedReps = null)
+{
+    /// <summary>Median of <see cref="PackedReps"/>, or null.</summary>
+    public double? PackedMedian => PackedReps is null ? null : EngineBenchmark.Median(PackedReps);
+}
 
 /// <summary>What a benchmark run measured; <see cref="ToJson"/> writes the contract of bench/README.md.</summary>
 public sealed record BenchmarkResult
@@ -153,6 +159,11 @@ public sealed record BenchmarkResult
                     w.WriteNumber("m", shape.M); w.WriteNumber("k", shape.K); w.WriteNumber("n", shape.N);
                     WriteRates(w, "reps", shape.Reps);
                     w.WriteNumber("median", Math.Round(shape.Median, 3));
+                    if (shape.PackedReps is not null)
+                    {
+                        WriteRates(w, "packed_reps", shape.PackedReps);
+                        w.WriteNumber("packed_median", Math.Round(shape.PackedMedian!.Value, 3));
+                    }
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -366,16 +377,24 @@ public static unsafe class EngineBenchmark
     // Matrix multiply on the shapes the LSTM uses (names and shapes as the peer's).
     // ---------------------------------------------------------------------------------------------
 
-    /// <summary>The (name, M, K, N) products of the contract for <paramref name="c"/>.</summary>
-    public static IReadOnlyList<(string Name, int M, int K, int N)> SgemmShapes(BenchmarkConfig c)
+    /// <summary>
+    /// The (name, M, K, N) products of the contract for <paramref name="c"/>; <c>WeightB</c>: B is a weight
+    /// matrix, which the engine packs once per pass (training) or once per model (generation).
+    /// </summary>
+    public static IReadOnlyList<(string Name, int M, int K, int N, bool WeightB)> SgemmShapes(BenchmarkConfig c)
     {
-        int rows = c.Seq * c.Batch, gw = 4 * c.Hidden, in0 = c.Embedding > 0 ? c.Embedding : c.Vocab;
-        var shapes = new List<(string, int, int, int)> { ("input_l0", rows, in0, gw) };
-        if (c.Layers > 1) shapes.Add(("input_upper", rows, c.Hidden, gw));
-        shapes.Add(("recurrent", c.Batch, c.Hidden, gw));
-        shapes.Add(("weight_grad", gw, rows, c.Hidden));
-        shapes.Add(("head", rows, c.Hidden, c.Vocab));
-        shapes.Add(("square2048", 2048, 2048, 2048));
+        int rows = c.Seq * c.Batch, h = c.Hidden, gw = 4 * h, in0 = c.Embedding > 0 ? c.Embedding : c.Vocab;
+        bool upper = c.Layers > 1;
+        var shapes = new List<(string, int, int, int, bool)> { ("input_l0", rows, in0, gw, true) };
+        if (upper) shapes.Add(("input_upper", rows, h, gw, true));
+        shapes.Add(("recurrent", c.Batch, h, gw, true));
+        shapes.Add(("recurrent_backward", c.Batch, gw, h, true));
+        if (upper) shapes.Add(("input_grad", rows, gw, h, true));
+        shapes.Add(("weight_grad", gw, rows, h, false));
+        shapes.Add(("head", rows, h, c.Vocab, true));
+        shapes.Add(("gen32_l0", 32, h, gw, true));
+        if (upper) shapes.Add(("gen32_upper", 32, 2 * h, gw, true));
+        shapes.Add(("square2048", 2048, 2048, 2048, false));
         return shapes;
     }
 
@@ -478,7 +497,8 @@ public static unsafe class EngineBenchmark
         var rng = new Rng(s.Seed);
         var results = new List<ShapeResult>();
         using var team = new ThreadTeam(s.Threads);
-        foreach (var (name, m, k, n) in SgemmShapes(s.Config))
+        var packed = new PackedMatrix();
+        foreach (var (name, m, k, n, weightB) in SgemmShapes(s.Config))
         {
             var a = new float[(long)m * k];
             var b = new float[(long)k * n];
@@ -492,7 +512,16 @@ public static unsafe class EngineBenchmark
                 void Step() => MatMul.Multiply(team, cp, n, ap, k, bp, n, m, n, k, accumulate: false);
                 for (int i = 0; i < Math.Max(s.Warmup, 1); i++) Step();
                 var reps = TimedReps(Step, gflop, s.Seconds, s.Reps, $"sgemm {name}", log);
-                results.Add(new ShapeResult(name, m, k, n, reps, Median(reps)));
+                double[]? packedReps = null;
+                if (weightB)
+                {
+                    // As the engine runs it: the weights packed once, outside the timed products.
+                    packed.Pack(team, bp, n, k, n);
+                    void PackedStep() => MatMul.Multiply(team, cp, n, ap, k, 1, packed, m, accumulate: false);
+                    for (int i = 0; i < Math.Max(s.Warmup, 1); i++) PackedStep();
+                    packedReps = TimedReps(PackedStep, gflop, s.Seconds, s.Reps, $"sgemm {name} (B packed once)", log);
+                }
+                results.Add(new ShapeResult(name, m, k, n, reps, Median(reps), packedReps));
             }
         }
         var square = results.Single(r => r.Name == "square2048");
