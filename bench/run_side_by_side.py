@@ -513,8 +513,18 @@ def variants_of(args) -> list[dict]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.notes and not Path(args.notes).is_file():
+        print(f"error: --notes {args.notes}: no such file. Write the judgement there first, "
+              "or leave --notes out.", file=sys.stderr)
+        return 2
     if args.from_raw:
-        return rerender(args)
+        try:
+            return rerender(args)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"error: --from-raw {args.from_raw}: cannot write a report from it "
+                  f"({type(e).__name__}: {e}). Give the .raw.json that a run of this script "
+                  "wrote next to its report, e.g. docs/benchmarks.raw.json.", file=sys.stderr)
+            return 2
     cases = [Case(t.strip()) for t in args.cases.split(",") if t.strip()]
     variants = variants_of(args)
 
