@@ -245,6 +245,19 @@ public static unsafe class EngineBenchmark
     }
 
     // Calls step() until at least `seconds` have passed, `reps` times; returns units/s per repetition.
+    // TimedReps with the share of the measured time per phase when a clock is attached. The clock
+    // starts with the measured time, not at its construction (setting a Clock property the first
+    // time can include a JIT compile), so the shares never add up to more than that time.
+    private static (double[] Reps, IReadOnlyList<(string Phase, double Share)>? Profile) TimedRepsProfiled(
+        Action step, double unitsPerCall, BenchmarkSettings s, string label, TextWriter log, PhaseClock? clock)
+    {
+        long started = Stopwatch.GetTimestamp();
+        clock?.Restart();
+        var reps = TimedReps(step, unitsPerCall, s.Seconds, s.Reps, label, log);
+        double total = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return (reps, clock?.Totals().Select(t => (t.Phase, t.Seconds / total)).ToList());
+    }
+
     private static double[] TimedReps(Action step, double unitsPerCall, double seconds, int reps, string label, TextWriter log)
     {
         var rates = new double[reps];
@@ -327,17 +340,13 @@ public static unsafe class EngineBenchmark
         }
         for (int i = 0; i < s.Warmup; i++) Step();
         if (s.Profile) workspace.Clock = clock = new PhaseClock();
-        long started = Stopwatch.GetTimestamp();
-        clock?.Restart(); // not from its construction: the first set of Clock can include a JIT compile
-        var reps = TimedReps(Step, c.Batch * c.Seq, s.Seconds, s.Reps, "train", log);
-        double total = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var (reps, profile) = TimedRepsProfiled(Step, c.Batch * c.Seq, s, "train", log, clock);
         long modelBytes = 4L * (model.Parameters.Length + gradients.Length) + adam.StateBuffers.Values.Sum(b => 4L * b.Length) + workspace.BufferBytes;
         GC.KeepAlive(workspace);
         return new BenchmarkResult
         {
             Settings = s, Threads = workspace.Threads, Reps = reps, Unit = "chars/s",
-            PeakRssBytes = PeakWorkingSet(), BaselineRssBytes = baseline, ModelBytes = modelBytes,
-            Profile = clock?.Totals().Select(t => (t.Phase, t.Seconds / total)).ToList(),
+            PeakRssBytes = PeakWorkingSet(), BaselineRssBytes = baseline, ModelBytes = modelBytes, Profile = profile,
         };
     }
 
@@ -363,15 +372,11 @@ public static unsafe class EngineBenchmark
         for (int i = 0; i < s.Warmup; i++) Step();
         PhaseClock? clock = null;
         if (s.Profile) session.Clock = clock = new PhaseClock();
-        long started = Stopwatch.GetTimestamp();
-        clock?.Restart(); // as in training: the phases' time stays within the measured time
-        var reps = TimedReps(Step, s.GenBatch, s.Seconds, s.Reps, $"generate b{s.GenBatch}", log);
-        double total = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var (reps, profile) = TimedRepsProfiled(Step, s.GenBatch, s, $"generate b{s.GenBatch}", log, clock);
         return new BenchmarkResult
         {
             Settings = s, Threads = session.Threads, Reps = reps, Unit = "chars/s",
-            PeakRssBytes = PeakWorkingSet(), BaselineRssBytes = baseline,
-            Profile = clock?.Totals().Select(t => (t.Phase, t.Seconds / total)).ToList(),
+            PeakRssBytes = PeakWorkingSet(), BaselineRssBytes = baseline, Profile = profile,
         };
     }
 
