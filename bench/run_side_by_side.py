@@ -248,6 +248,22 @@ def aggregate(runs: list[dict]) -> dict[str, dict]:
             for name, v in per_fig.items()}
 
 
+def round_ratios(runs: dict[str, list[dict]], fig: str, peer_names: list[str]) -> list[float]:
+    """Ours over the peer's fastest setting, round by round (each round's runs sit side by side
+    in time, so a machine that slows down for a while moves both sides of a round together)."""
+    by_round: dict[int, dict[str, float]] = {}
+    for name, variant_runs in runs.items():
+        for run in variant_runs:
+            if run["ok"] and fig in run["figures"]:
+                by_round.setdefault(run["round"], {})[name] = run["figures"][fig][0]
+    ratios = []
+    for _, values in sorted(by_round.items()):
+        peer = max((values[n] for n in peer_names if n in values), default=None)
+        if "ours" in values and peer:
+            ratios.append(values["ours"] / peer)
+    return ratios
+
+
 def fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "missing"
@@ -330,6 +346,9 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
                     best_name, best = n, a
             ratio = (f"{ours['median'] / best['median']:.2f}×"
                      if ours and best and best["median"] > 0 else "—")
+            by_round = round_ratios(runs, fig, peer_names)
+            if len(by_round) > 1 and ratio != "—":
+                ratio += f" ({min(by_round):.2f}–{max(by_round):.2f})"
             ours_cell = "not run" if args.peer_only else fmt_cell(ours, unit)
             row = ([fig, unit, ours_cell]
                    + [fmt_cell(peers[n], unit) for n in peer_names]
@@ -342,7 +361,8 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
                             "peer_best_variant": best_name,
                             "peer": {n: (a["median"] if a else None) for n, a in peers.items()},
                             "ratio": (ours["median"] / best["median"]
-                                      if ours and best and best["median"] > 0 else None)})
+                                      if ours and best and best["median"] > 0 else None),
+                            "round_ratios": by_round})
         if "ours" in runs:
             errors = [r["error"] for r in runs["ours"] if not r["ok"]]
             if errors:
@@ -366,7 +386,10 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
         "All figures are rates, higher is better. Each cell is the median over rounds "
         "of each run's median over its repetitions; the range in brackets is the "
         "spread of those per-run medians. **CharLstm / PyTorch** divides ours by the "
-        "faster PyTorch setting, so above 1× means CharLstm is faster.",
+        "faster PyTorch setting, so above 1× means CharLstm is faster; its range in brackets is "
+        "the same ratio taken round by round (ours in a round over the peer's fastest setting "
+        "in that round), how far one round's verdict can stray from the run's (the ratio of the "
+        "medians need not fall inside it).",
         "",
         *table,
         "",
