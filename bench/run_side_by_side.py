@@ -194,7 +194,7 @@ def attainable(cases, all_aggs, data, peer_names) -> list[str]:
         rates = {}
         for name, aggs in all_aggs[sg.token].items():
             for fig, a in aggs.items():
-                shape = fig[len(sg.label) + 1:].split(" ")[0]
+                shape = shape_of(fig, sg)
                 who = name + (" packed" if fig.endswith(PACKED) else "")
                 if shape not in rates or a["median"] > rates[shape][0]:
                     rates[shape] = (a["median"], who)
@@ -214,19 +214,20 @@ def attainable(cases, all_aggs, data, peer_names) -> list[str]:
             continue
         # The same bound round by round: each shape's fastest rate in that round against the peer's
         # fastest setting in that round (the machine's pace drifts between rounds).
+        fast: dict[int, dict[str, float]] = {}
+        for runs in data[sg.token].values():
+            for r in runs:
+                if r["ok"]:
+                    per_shape = fast.setdefault(r["round"], {})
+                    for fig, (value, _) in r["figures"].items():
+                        shape = shape_of(fig, sg)
+                        per_shape[shape] = max(per_shape.get(shape, 0.0), value)
+        peer_by_round = figure_by_round(data[case.token], case.label)
         by_round = []
-        for rnd in sorted({r["round"] for runs in data[sg.token].values() for r in runs}):
-            fast: dict[str, float] = {}
-            for runs in data[sg.token].values():
-                for r in runs:
-                    if r["ok"] and r["round"] == rnd:
-                        for fig, (value, _) in r["figures"].items():
-                            shape = fig[len(sg.label) + 1:].split(" ")[0]
-                            fast[shape] = max(fast.get(shape, 0.0), value)
-            peer_r = max((r["figures"][case.label][0] for n in peer_names for r in data[case.token][n]
-                          if r["ok"] and r["round"] == rnd and case.label in r["figures"]), default=None)
-            if peer_r and all(fast.get(p) for p, _ in products):
-                by_round.append(chars / sum(n * gflop[p] / fast[p] for p, n in products) / peer_r)
+        for rnd, rates_r in sorted(fast.items()):
+            peer_r = max((peer_by_round.get(rnd, {}).get(n, 0.0) for n in peer_names), default=0.0)
+            if peer_r and all(rates_r.get(p) for p, _ in products):
+                by_round.append(chars / sum(n * gflop[p] / rates_r[p] for p, n in products) / peer_r)
         spread = f" ({min(by_round):.2f}–{max(by_round):.2f})" if len(by_round) > 1 else ""
         used = ", ".join(f"{p} ×{n} {rates[p][0]:.0f} ({rates[p][1]})" for p, n in products)
         rows.append(f"| {case.label} | {total / chars * 1e3:.2f} | {used} | {bound:,.0f} | "
@@ -266,16 +267,26 @@ def aggregate(runs: list[dict]) -> dict[str, dict]:
             for name, v in per_fig.items()}
 
 
-def round_ratios(runs: dict[str, list[dict]], fig: str, peer_names: list[str]) -> list[float]:
-    """Ours over the peer's fastest setting, round by round (each round's runs sit side by side
-    in time, so a machine that slows down for a while moves both sides of a round together)."""
+def shape_of(fig: str, sgemm_case) -> str:
+    """`sgemm T3 recurrent [64x512]x[512x2048] (B packed once)` -> `recurrent`."""
+    return fig[len(sgemm_case.label) + 1:].split(" ")[0]
+
+
+def figure_by_round(runs: dict[str, list[dict]], fig: str) -> dict[int, dict[str, float]]:
+    """Round -> engine variant -> that run's value of one figure."""
     by_round: dict[int, dict[str, float]] = {}
     for name, variant_runs in runs.items():
         for run in variant_runs:
             if run["ok"] and fig in run["figures"]:
                 by_round.setdefault(run["round"], {})[name] = run["figures"][fig][0]
+    return by_round
+
+
+def round_ratios(runs: dict[str, list[dict]], fig: str, peer_names: list[str]) -> list[float]:
+    """Ours over the peer's fastest setting, round by round (each round's runs sit side by side
+    in time, so a machine that slows down for a while moves both sides of a round together)."""
     ratios = []
-    for _, values in sorted(by_round.items()):
+    for _, values in sorted(figure_by_round(runs, fig).items()):
         peer = max((values[n] for n in peer_names if n in values), default=None)
         if "ours" in values and peer:
             ratios.append(values["ours"] / peer)
