@@ -244,7 +244,6 @@ public static unsafe class EngineBenchmark
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
-    // Calls step() until at least `seconds` have passed, `reps` times; returns units/s per repetition.
     // TimedReps with the share of the measured time per phase when a clock is attached. The clock
     // starts with the measured time, not at its construction (setting a Clock property the first
     // time can include a JIT compile), so the shares never add up to more than that time.
@@ -258,6 +257,7 @@ public static unsafe class EngineBenchmark
         return (reps, clock?.Totals().Select(t => (t.Phase, t.Seconds / total)).ToList());
     }
 
+    // Calls step() until at least `seconds` have passed, `reps` times; returns units/s per repetition.
     private static double[] TimedReps(Action step, double unitsPerCall, double seconds, int reps, string label, TextWriter log)
     {
         var rates = new double[reps];
