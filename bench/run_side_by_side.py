@@ -225,7 +225,7 @@ def attainable(cases, all_aggs, data, peer_names) -> list[str]:
         peer_by_round = figure_by_round(data[case.token], case.label)
         by_round = []
         for rnd, rates_r in sorted(fast.items()):
-            peer_r = max((peer_by_round.get(rnd, {}).get(n, 0.0) for n in peer_names), default=0.0)
+            peer_r = peer_best(peer_by_round.get(rnd, {}), peer_names)
             if peer_r and all(rates_r.get(p) for p, _ in products):
                 by_round.append(chars / sum(n * gflop[p] / rates_r[p] for p, n in products) / peer_r)
         spread = f" ({min(by_round):.2f}–{max(by_round):.2f})" if len(by_round) > 1 else ""
@@ -282,12 +282,17 @@ def figure_by_round(runs: dict[str, list[dict]], fig: str) -> dict[int, dict[str
     return by_round
 
 
+def peer_best(values: dict[str, float], peer_names: list[str]) -> float | None:
+    """The fastest peer setting among one round's values of a figure (None if none ran)."""
+    return max((values[n] for n in peer_names if n in values), default=None)
+
+
 def round_ratios(runs: dict[str, list[dict]], fig: str, peer_names: list[str]) -> list[float]:
     """Ours over the peer's fastest setting, round by round (each round's runs sit side by side
     in time, so a machine that slows down for a while moves both sides of a round together)."""
     ratios = []
     for _, values in sorted(figure_by_round(runs, fig).items()):
-        peer = max((values[n] for n in peer_names if n in values), default=None)
+        peer = peer_best(values, peer_names)
         if "ours" in values and peer:
             ratios.append(values["ours"] / peer)
     return ratios
