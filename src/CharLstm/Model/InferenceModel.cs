@@ -124,8 +124,9 @@ public sealed unsafe class InferenceModel
 /// </summary>
 /// <remarks>
 /// With <c>threads</c> &gt; 1 a step is one run of the session's thread team: each member owns a
-/// range of gate groups in every layer (product, then the cell update of its units), members meet at
-/// a barrier between layers, and the head's columns are split the same way. Results are the same
+/// range of gate groups in every layer (with several streams, group by group: the group's product,
+/// then the cell update of its units), members meet at a barrier between layers, and the head's
+/// columns are split the same way. Results are the same
 /// bits for any thread count.
 /// </remarks>
 public sealed unsafe class InferenceSession : IDisposable
@@ -283,36 +284,42 @@ public sealed unsafe class InferenceSession : IDisposable
         const int Unit = InferenceModel.GroupUnits;
         int width = 4 * Unit * model.Groups;
         var (g0, g1) = ThreadTeam.Range(model.Groups, members, member);
-        int j0 = g0 * 4 * Unit, j1 = g1 * 4 * Unit;
         float* scratch = _team.Scratch(member);
         fixed (float* gates = _gates, table = model.InputTable, top = _top, logits = _logits, tanhC = _scratch)
         {
             for (int l = 0; l < layers; l++)
             {
-                if (j0 < j1)
+                var weights = model.Weights[l];
+                float* x = Pinned(_inputs[l]);
+                // The new h goes to the next layer's input (the last layer's to the head's).
+                float* next = l == layers - 1 ? top : Pinned(_inputs[l + 1]);
+                int nextStride = l == layers - 1 ? h : 2 * h;
+                // Several streams: one gate group at a time, its 64 columns of the product for every
+                // stream, then its cell update while those gates are still in L1. (All the member's
+                // groups' products first, then all their cells, read the gates back from L2 or
+                // beyond.) One stream: all the member's groups at once; its gates stay in L1 anyway,
+                // and one call keeps four panels per pass. Same arithmetic either way, same bits.
+                int chunk = bsz == 1 ? Math.Max(1, g1 - g0) : 1;
+                for (int ga = g0; ga < g1; ga += chunk)
                 {
+                    int gb = Math.Min(g1, ga + chunk);
+                    int q0 = ga * 4 * Unit, q1 = gb * 4 * Unit;
                     // Start each chain from the bias (layer 0: from the token's table row, biases included).
                     for (int b = 0; b < bsz; b++)
                     {
-                        float* src = l == 0 ? table + (long)_tokens[b] * width : null;
-                        var dst = new Span<float>(gates + (long)b * width + j0, j1 - j0);
-                        if (src is not null) new ReadOnlySpan<float>(src + j0, j1 - j0).CopyTo(dst);
-                        else model.Bias[l].AsSpan(j0, j1 - j0).CopyTo(dst);
+                        float* src = l == 0 ? table + (long)_tokens[b] * width + q0 : null;
+                        var dst = new Span<float>(gates + (long)b * width + q0, q1 - q0);
+                        if (src is not null) new ReadOnlySpan<float>(src, q1 - q0).CopyTo(dst);
+                        else model.Bias[l].AsSpan(q0, q1 - q0).CopyTo(dst);
                     }
-                    var weights = model.Weights[l];
-                    float* x = Pinned(_inputs[l]);
-                    if (bsz == 1) MatMul.MultiplyVector(gates, x, weights, j0, j1, accumulate: true);
-                    else MatMul.MultiplyColumns(scratch, gates, width, x, weights.K, 1, weights, bsz, j0, j1, accumulate: true);
+                    if (bsz == 1) MatMul.MultiplyVector(gates, x, weights, q0, q1, accumulate: true);
+                    else MatMul.MultiplyColumns(scratch, gates, width, x, weights.K, 1, weights, bsz, q0, q1, accumulate: true);
                     clock?.Lap(Phase.LayerProducts);
-                    // The cell update of this member's units; the new h goes to the next layer's input.
-                    float* next = l == layers - 1 ? top : Pinned(_inputs[l + 1]);
-                    int nextStride = l == layers - 1 ? h : 2 * h;
                     for (int b = 0; b < bsz; b++)
-                        for (int g = g0; g < g1; g++)
+                        for (int g = ga; g < gb; g++)
                         {
                             int u0 = g * Unit, units = Math.Min(Unit, h - u0);
-                            float* gr = gates + (long)b * width + g * 4 * Unit;
-                            CellGroup(gr, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
+                            CellGroup(gates + (long)b * width + g * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
                         }
                     clock?.Lap(Phase.CellForward);
                 }
