@@ -373,12 +373,30 @@ public sealed unsafe class TrainingWorkspace : IDisposable
 
                 // Weight gradients as big multiplies after the sweep: dW_hh += dGᵀ · H_prev, dW_ih += dGᵀ · X
                 // (dGᵀ read in place through its strides).
+                // Above layer 0 both products share A = dGᵀ: when X's width allows it, one product
+                // with B = [X | H_prev] packs dGᵀ once and gives each packed row block twice the columns
+                // (the same chain per element, so the same bits as two products).
+                bool together = l > 0 && inSize % PackedMatrix.Width == 0;
                 fixed (float* hs = _hiddenSeq[l])
                 {
-                    _activations.Pack(_team, hs, h, n, h);
-                    Clock?.Lap(Phase.Pack);
-                    MatMul.Multiply(_team, grad + whh.Offset, h, dGates, 1, gw, _activations, gw, accumulate: true);
-                    Clock?.Lap(Phase.WeightGradients);
+                    if (together)
+                    {
+                        var (xArr, xOff) = LayerInput(l);
+                        fixed (float* x = xArr)
+                        {
+                            _activations.PackSideBySide(_team, x + xOff, inSize, inSize, hs, h, h, n);
+                            Clock?.Lap(Phase.Pack);
+                            MatMul.MultiplySplit(_team, grad + wih.Offset, inSize, grad + whh.Offset, h, inSize, dGates, 1, gw, _activations, gw, accumulate: true);
+                            Clock?.Lap(Phase.WeightGradients);
+                        }
+                    }
+                    else
+                    {
+                        _activations.Pack(_team, hs, h, n, h);
+                        Clock?.Lap(Phase.Pack);
+                        MatMul.Multiply(_team, grad + whh.Offset, h, dGates, 1, gw, _activations, gw, accumulate: true);
+                        Clock?.Lap(Phase.WeightGradients);
+                    }
                 }
                 float* dBih = grad + layout[$"lstm.bias_ih_l{l}"].Offset, dBhh = grad + layout[$"lstm.bias_hh_l{l}"].Offset;
                 if (l > 0)
@@ -417,13 +435,16 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                     }
                     continue;
                 }
-                var (inArr, inOff) = LayerInput(l);
-                fixed (float* x = inArr)
+                if (!together)
                 {
-                    _activations.Pack(_team, x + inOff, inSize, n, inSize);
-                    Clock?.Lap(Phase.Pack);
-                    MatMul.Multiply(_team, grad + wih.Offset, inSize, dGates, 1, gw, _activations, gw, accumulate: true);
-                    Clock?.Lap(Phase.WeightGradients);
+                    var (inArr, inOff) = LayerInput(l);
+                    fixed (float* x = inArr)
+                    {
+                        _activations.Pack(_team, x + inOff, inSize, n, inSize);
+                        Clock?.Lap(Phase.Pack);
+                        MatMul.Multiply(_team, grad + wih.Offset, inSize, dGates, 1, gw, _activations, gw, accumulate: true);
+                        Clock?.Lap(Phase.WeightGradients);
+                    }
                 }
 
                 // Gradient for the layer below: dX = dG · W_ih.

@@ -130,6 +130,33 @@ internal static unsafe class MatMul
         Run(team, ref job, m, n, k);
     }
 
+    /// <summary>
+    /// C (+)= A·B where C's columns live in two matrices: columns [0, <paramref name="split"/>) in
+    /// <paramref name="c"/> (row stride <paramref name="ldc"/>), columns from <paramref name="split"/>
+    /// on in <paramref name="c2"/> (row stride <paramref name="ldc2"/>), column <paramref name="split"/>
+    /// at its column 0. <paramref name="split"/> must be a multiple of 16. Each element is the same
+    /// chain as in <see cref="Multiply(ThreadTeam, float*, int, float*, int, int, PackedMatrix, int, bool)"/>,
+    /// so the bits are those of two separate products; A is packed once for both.
+    /// </summary>
+    public static void MultiplySplit(ThreadTeam team, float* c, int ldc, float* c2, int ldc2, int split, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate)
+    {
+        int n = b.N, k = b.K;
+        if (split % TileColumns != 0 || split <= 0 || split >= n) throw new ArgumentOutOfRangeException(nameof(split), split, $"split must be a multiple of {TileColumns} inside 1..{n - 1}");
+        if (m <= 0) return;
+        if (k <= 0)
+        {
+            if (!accumulate)
+                for (int i = 0; i < m; i++) { new Span<float>(c + (long)i * ldc, split).Clear(); new Span<float>(c2 + (long)i * ldc2, n - split).Clear(); }
+            return;
+        }
+        var job = new Job
+        {
+            Team = team, C = c, Ldc = ldc, C2 = c2, Ldc2 = ldc2, Split = split, A = a, RowStride = rowStride, DepthStride = depthStride,
+            B = b, K = k, N = n, M = m, Accumulate = accumulate, Level = BestLevel,
+        };
+        Run(team, ref job, m, n, k);
+    }
+
     private static void Run(ThreadTeam team, ref Job job, int m, int n, int k)
     {
         int panels = (n + TileColumns - 1) / TileColumns, tiles = (m + TileRows - 1) / TileRows;
@@ -243,6 +270,8 @@ internal static unsafe class MatMul
     {
         public float* C, A;
         public int Ldc, RowStride, DepthStride, M, K, N;
+        public float* C2;            // columns from Split on go to C2 (row stride Ldc2), column Split at its column 0
+        public int Ldc2, Split;
         public PackedMatrix? B;      // packed B, or
         public float* RawB;          // row-major B (K, N) with row stride Ldb, packed panel by panel in Blocked
         public int Ldb;
@@ -290,6 +319,10 @@ internal static unsafe class MatMul
                     for (int jr = jc; jr < jcEnd; jr += TileColumns)
                     {
                         int cols = Math.Min(TileColumns, n - jr);
+                        // This panel's columns of C: in C, or past the split in C2.
+                        bool second = job.C2 != null && jr >= job.Split;
+                        float* cPanel = second ? job.C2 + (jr - job.Split) : job.C + jr;
+                        int cl = second ? job.Ldc2 : ldc;
                         float* panel, nextPanel;
                         if (b is not null)
                         {
@@ -317,30 +350,30 @@ internal static unsafe class MatMul
                             int height = isWide ? TileRows : NarrowRows;
                             int ir = isWide ? t * TileRows : wide * TileRows + (t - wide) * NarrowRows;
                             int rows = Math.Min(height, mc - ir);
-                            float* cTile = job.C + (long)(ic + ir) * ldc + jr;
+                            float* cTile = cPanel + (long)(ic + ir) * cl;
                             // C rows are far apart and usually out of cache: ask for the next tile's
                             // lines now, so they arrive while this tile computes.
                             if (Sse.IsSupported && t + 1 < tiles)
                             {
                                 int nextRows = Math.Min(t + 1 < wide ? TileRows : NarrowRows, mc - ir - height);
-                                float* next = cTile + (long)height * ldc;
-                                for (int r = 0; r < nextRows; r++, next += ldc) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
+                                float* next = cTile + (long)height * cl;
+                                for (int r = 0; r < nextRows; r++, next += cl) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
                             }
                             // The tile's A: its rows where they are (row stride, depth step 1), or its packed
                             // micro-panel (row stride 1, depth step = height).
                             float* aTile = direct ? job.A + (long)(ic + ir) * job.RowStride + pc : aPack + (long)ir * kc;
                             int aRows = direct ? job.RowStride : 1, aDepth = direct ? 1 : height;
-                            if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, ldc, aTile, aRows, aDepth, panel, kc, load);
+                            if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, cl, aTile, aRows, aDepth, panel, kc, load);
                             else
                             {
                                 // Edge tile: through a scratch tile (packed A rows past m are zero; A read in
                                 // place is used only when the tiles cover exactly m rows).
                                 if (load)
                                     for (int r = 0; r < rows; r++)
-                                        for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * ldc + j];
+                                        for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * cl + j];
                                 Kernel(level, isWide, tile, TileColumns, aTile, aRows, aDepth, panel, kc, load);
                                 for (int r = 0; r < rows; r++)
-                                    for (int j = 0; j < cols; j++) cTile[(long)r * ldc + j] = tile[r * TileColumns + j];
+                                    for (int j = 0; j < cols; j++) cTile[(long)r * cl + j] = tile[r * TileColumns + j];
                             }
                         }
                     }

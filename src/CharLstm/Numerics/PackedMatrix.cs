@@ -60,6 +60,21 @@ internal sealed unsafe class PackedMatrix
     }
 
     /// <summary>
+    /// Packs B = [B1 | B2] (K, N1 + N2) from two row-major matrices side by side, B1 (K, N1) with row
+    /// stride <paramref name="ldb1"/> and B2 (K, N2) with row stride <paramref name="ldb2"/>, so one
+    /// product can multiply by both. <paramref name="n1"/> must be a multiple of <see cref="Width"/>:
+    /// every panel then comes from one of the two.
+    /// </summary>
+    public void PackSideBySide(ThreadTeam team, float* b1, int ldb1, int n1, float* b2, int ldb2, int n2, int k)
+    {
+        if (n1 <= 0 || n1 % Width != 0) throw new ArgumentOutOfRangeException(nameof(n1), n1, $"the first block's width must be a positive multiple of {Width}");
+        if (n2 <= 0) throw new ArgumentOutOfRangeException(nameof(n2), n2, "the second block must have columns");
+        Reshape(k, n1 + n2);
+        var job = new PackJob { Target = this, Source = b1, Stride = ldb1, Source2 = b2, Stride2 = ldb2, Split = n1, Transposed = false };
+        team.Run(&PackPanels, &job);
+    }
+
+    /// <summary>
     /// Packs B = Wᵀ from W (N, K) row-major with row stride <paramref name="ldw"/>: the layout of
     /// PyTorch's weights, so no transpose is ever materialised.
     /// </summary>
@@ -81,6 +96,8 @@ internal sealed unsafe class PackedMatrix
         public PackedMatrix Target;
         public float* Source;
         public int Stride;
+        public float* Source2;   // columns from Split on come from here (row stride Stride2), when set
+        public int Stride2, Split;
         public bool Transposed;
     }
 
@@ -94,6 +111,9 @@ internal sealed unsafe class PackedMatrix
         {
             float* dst = t.Panel(q);
             int j0 = q * Width, cols = Math.Min(Width, n - j0);
+            float* source = job.Source;
+            int stride = job.Stride, c0 = j0;
+            if (job.Source2 != null && j0 >= job.Split) { source = job.Source2; stride = job.Stride2; c0 = j0 - job.Split; }
             if (job.Transposed)
             {
                 for (int jj = 0; jj < Width; jj++)
@@ -106,13 +126,13 @@ internal sealed unsafe class PackedMatrix
             else if (cols == Width)
             {
                 for (int p = 0; p < k; p++)
-                    Unsafe.CopyBlockUnaligned(dst + (long)p * Width, job.Source + (long)p * job.Stride + j0, Width * sizeof(float));
+                    Unsafe.CopyBlockUnaligned(dst + (long)p * Width, source + (long)p * stride + c0, Width * sizeof(float));
             }
             else
             {
                 for (int p = 0; p < k; p++)
                 {
-                    float* row = dst + (long)p * Width, src = job.Source + (long)p * job.Stride + j0;
+                    float* row = dst + (long)p * Width, src = source + (long)p * stride + c0;
                     for (int jj = 0; jj < Width; jj++) row[jj] = jj < cols ? src[jj] : 0f;
                 }
             }

@@ -124,6 +124,69 @@ public sealed unsafe class KernelTests
     }
 
     [Theory]
+    [InlineData(200, 37, 32, 24, true)] [InlineData(200, 37, 32, 24, false)] [InlineData(13, 400, 16, 16, true)]
+    [InlineData(97, 50, 48, 1040, true)] [InlineData(5, 3, 16, 1, false)] [InlineData(130, 801, 64, 40, true)]
+    public void Split_output_product_equals_the_reference_for_each_part_bit_for_bit(int m, int k, int n1, int n2, bool transposedA)
+    {
+        // The weight-gradient form: B = [B1 | B2] packed side by side, C's columns in two matrices.
+        int lda = transposedA ? m + 3 : k + 3, ldb1 = n1 + 5, ldb2 = n2 + 2, ldc1 = n1 + 1, ldc2 = n2 + 3;
+        int rowStride = transposedA ? 1 : lda, depthStride = transposedA ? lda : 1;
+        var a = Random((transposedA ? k : m) * lda, 21);
+        var b1 = Random(k * ldb1, 22);
+        var b2 = Random(k * ldb2, 23);
+        var packed = new PackedMatrix();
+        fixed (float* p1 = b1, p2 = b2) packed.PackSideBySide(MatMul.CallerTeam, p1, ldb1, n1, p2, ldb2, n2, k);
+        Assert.Equal(n1 + n2, packed.N);
+        for (int p = 0; p < k; p++)
+        {
+            for (int j = 0; j < n1; j++) Assert.Equal(b1[p * ldb1 + j], packed[p, j]);
+            for (int j = 0; j < n2; j++) Assert.Equal(b2[p * ldb2 + j], packed[p, n1 + j]);
+        }
+        foreach (bool accumulate in new[] { false, true })
+        {
+            var start1 = Random(m * ldc1, 24);
+            var start2 = Random(m * ldc2, 25);
+            var expected1 = (float[])start1.Clone();
+            var expected2 = (float[])start2.Clone();
+            fixed (float* pa = a, p1 = b1, p2 = b2, e1 = expected1, e2 = expected2)
+            {
+                MatMul.MultiplyReference(e1, ldc1, pa, rowStride, depthStride, p1, ldb1, m, n1, k, accumulate);
+                MatMul.MultiplyReference(e2, ldc2, pa, rowStride, depthStride, p2, ldb2, m, n2, k, accumulate);
+            }
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                var actual1 = (float[])start1.Clone();
+                var actual2 = (float[])start2.Clone();
+                using var team = new ThreadTeam(threads);
+                fixed (float* pa = a, c1 = actual1, c2 = actual2)
+                    MatMul.MultiplySplit(team, c1, ldc1, c2, ldc2, n1, pa, rowStride, depthStride, packed, m, accumulate);
+                Assert.True(expected1.AsSpan().SequenceEqual(actual1), $"first part, {threads} threads, accumulate {accumulate}");
+                Assert.True(expected2.AsSpan().SequenceEqual(actual2), $"second part, {threads} threads, accumulate {accumulate}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Split_output_product_and_side_by_side_pack_refuse_a_split_inside_a_panel()
+    {
+        var b = new float[4 * 40];
+        var packed = new PackedMatrix();
+        fixed (float* pb = b)
+        {
+            float* p = pb;
+            Assert.Throws<ArgumentOutOfRangeException>(() => packed.PackSideBySide(MatMul.CallerTeam, p, 40, 20, p, 40, 20, 4));
+            packed.PackSideBySide(MatMul.CallerTeam, p, 40, 16, p, 40, 24, 4);
+            var c = new float[40];
+            fixed (float* pc = c)
+            {
+                float* q = pc;
+                Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.MultiplySplit(MatMul.CallerTeam, q, 40, q, 40, 8, p, 4, 1, packed, 1, false));
+                Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.MultiplySplit(MatMul.CallerTeam, q, 40, q, 40, 40, p, 4, 1, packed, 1, false));
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(1, 1)] [InlineData(7, 16)] [InlineData(64, 64)] [InlineData(100, 65)] [InlineData(33, 200)]
     public void Vector_times_packed_matrix_equals_reference_bit_for_bit(int k, int n)
     {
