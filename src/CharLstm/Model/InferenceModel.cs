@@ -126,8 +126,7 @@ public sealed unsafe class InferenceModel
 /// With <c>threads</c> &gt; 1 a step is one run of the session's thread team: each member owns a
 /// range of gate groups in every layer (with several streams, group by group: the group's product,
 /// then the cell update of its units), members meet at a barrier between layers, and the head's
-/// columns are split the same way. Results are the same
-/// bits for any thread count.
+/// columns are split the same way. Results are the same bits for any thread count.
 /// </remarks>
 public sealed unsafe class InferenceSession : IDisposable
 {
