@@ -118,17 +118,7 @@ internal static unsafe class MatMul
 
     /// <summary>As above with the micro-kernel chosen (a level the machine lacks falls back to scalar).</summary>
     public static void Multiply(ThreadTeam team, float* c, int ldc, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate, Level level)
-    {
-        int n = b.N, k = b.K;
-        if (m <= 0 || n <= 0) return;
-        if (k <= 0)
-        {
-            if (!accumulate) for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc, n).Clear();
-            return;
-        }
-        var job = new Job { Team = team, C = c, Ldc = ldc, A = a, RowStride = rowStride, DepthStride = depthStride, B = b, K = k, N = n, M = m, Accumulate = accumulate, Level = Supported(level) };
-        Run(team, ref job, m, n, k);
-    }
+        => MultiplyPacked(team, c, ldc, null, 0, b.N, a, rowStride, depthStride, b, m, accumulate, Supported(level));
 
     /// <summary>
     /// C (+)= A·B where C's columns live in two matrices: columns [0, <paramref name="split"/>) in
@@ -140,19 +130,30 @@ internal static unsafe class MatMul
     /// </summary>
     public static void MultiplySplit(ThreadTeam team, float* c, int ldc, float* c2, int ldc2, int split, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate)
     {
-        int n = b.N, k = b.K;
+        int n = b.N;
         if (split % TileColumns != 0 || split <= 0 || split >= n) throw new ArgumentOutOfRangeException(nameof(split), split, $"split must be a multiple of {TileColumns} inside 1..{n - 1}");
-        if (m <= 0) return;
+        MultiplyPacked(team, c, ldc, c2, ldc2, split, a, rowStride, depthStride, b, m, accumulate, BestLevel);
+    }
+
+    // Both packed-B entries: C's columns [0, split) in c, the rest (if any) in c2 from its column 0.
+    private static void MultiplyPacked(ThreadTeam team, float* c, int ldc, float* c2, int ldc2, int split, float* a, int rowStride, int depthStride, PackedMatrix b, int m, bool accumulate, Level level)
+    {
+        int n = b.N, k = b.K;
+        if (m <= 0 || n <= 0) return;
         if (k <= 0)
         {
             if (!accumulate)
-                for (int i = 0; i < m; i++) { new Span<float>(c + (long)i * ldc, split).Clear(); new Span<float>(c2 + (long)i * ldc2, n - split).Clear(); }
+                for (int i = 0; i < m; i++)
+                {
+                    new Span<float>(c + (long)i * ldc, split).Clear();
+                    if (split < n) new Span<float>(c2 + (long)i * ldc2, n - split).Clear();
+                }
             return;
         }
         var job = new Job
         {
             Team = team, C = c, Ldc = ldc, C2 = c2, Ldc2 = ldc2, Split = split, A = a, RowStride = rowStride, DepthStride = depthStride,
-            B = b, K = k, N = n, M = m, Accumulate = accumulate, Level = BestLevel,
+            B = b, K = k, N = n, M = m, Accumulate = accumulate, Level = level,
         };
         Run(team, ref job, m, n, k);
     }
