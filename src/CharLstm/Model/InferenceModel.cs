@@ -132,7 +132,7 @@ public sealed unsafe class InferenceSession : IDisposable
 {
     private readonly InferenceModel _model;
     private readonly ThreadTeam _team;
-    private readonly float[] _gates;    // (B, 64·G) grouped gate pre-activations, then activations
+    private readonly float[] _gates;    // (G, B, 64) grouped gate pre-activations, then activations: a chunk of groups holds its streams' rows together
     private readonly float[][] _inputs; // per layer: l = 0 (B, H) = h₀ before the step; l ≥ 1 (B, 2H) = [h_{l−1} new ; h_l before]
     private readonly float[] _top;      // (B, H) new h of the last layer
     private readonly float[] _logits;   // (B, V)
@@ -302,23 +302,27 @@ public sealed unsafe class InferenceSession : IDisposable
                 for (int ga = g0; ga < g1; ga += chunk)
                 {
                     int gb = Math.Min(g1, ga + chunk);
-                    int q0 = ga * 4 * Unit, q1 = gb * 4 * Unit;
+                    int q0 = ga * 4 * Unit, q1 = gb * 4 * Unit, ldg = q1 - q0;
+                    // This chunk's gates for every stream, contiguous: rows of ldg floats. (In rows of all
+                    // 4H columns the streams' chunks lie a power of two apart and share a few L1 sets;
+                    // contiguous, 32 streams ran 1-3% faster, in-process alternating runs.)
+                    float* chunkGates = gates + (long)q0 * bsz;
                     // Start each chain from the bias (layer 0: from the token's table row, biases included).
                     for (int b = 0; b < bsz; b++)
                     {
                         float* src = l == 0 ? table + (long)_tokens[b] * width + q0 : null;
-                        var dst = new Span<float>(gates + (long)b * width + q0, q1 - q0);
-                        if (src is not null) new ReadOnlySpan<float>(src, q1 - q0).CopyTo(dst);
-                        else model.Bias[l].AsSpan(q0, q1 - q0).CopyTo(dst);
+                        var dst = new Span<float>(chunkGates + (long)b * ldg, ldg);
+                        if (src is not null) new ReadOnlySpan<float>(src, ldg).CopyTo(dst);
+                        else model.Bias[l].AsSpan(q0, ldg).CopyTo(dst);
                     }
-                    if (bsz == 1) MatMul.MultiplyVector(gates, x, weights, q0, q1, accumulate: true);
-                    else MatMul.MultiplyColumns(scratch, gates, width, x, weights.K, 1, weights, bsz, q0, q1, accumulate: true);
+                    if (bsz == 1) MatMul.MultiplyVector(chunkGates - q0, x, weights, q0, q1, accumulate: true);
+                    else MatMul.MultiplyColumns(scratch, chunkGates - q0, ldg, x, weights.K, 1, weights, bsz, q0, q1, accumulate: true);
                     clock?.Lap(Phase.LayerProducts);
                     for (int b = 0; b < bsz; b++)
                         for (int g = ga; g < gb; g++)
                         {
                             int u0 = g * Unit, units = Math.Min(Unit, h - u0);
-                            CellGroup(gates + (long)b * width + g * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
+                            CellGroup(chunkGates + (long)b * ldg + (g - ga) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
                         }
                     clock?.Lap(Phase.CellForward);
                 }
