@@ -464,7 +464,8 @@ internal static unsafe class MatMul
             if (depthStride == 1 && rows == TileRows)
             {
                 float* r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride, r4 = r3 + rowStride, r5 = r4 + rowStride;
-                for (int p = 0; p < kc; p++)
+                int p = Avx.IsSupported ? Pack6Rows(panel, r0, rowStride, kc) : 0;
+                for (; p < kc; p++)
                 {
                     float* d = panel + p * TileRows;
                     d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
@@ -473,7 +474,8 @@ internal static unsafe class MatMul
             else if (depthStride == 1 && rows == NarrowRows && height == NarrowRows)
             {
                 float* r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride;
-                for (int p = 0; p < kc; p++)
+                int p = Avx.IsSupported ? Pack4Rows(panel, r0, rowStride, kc) : 0;
+                for (; p < kc; p++)
                 {
                     float* d = panel + p * NarrowRows;
                     d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p];
@@ -486,6 +488,65 @@ internal static unsafe class MatMul
                         panel[p * height + r] = r < rows ? a[(long)(ir + r) * rowStride + (long)p * depthStride] : 0f;
             }
         }
+    }
+
+    // Six rows of row-major A, eight depths at a time, into a 6-row micro-panel (6 floats per depth):
+    // an 8×8 register transpose (rows 6 and 7 zero), then one 8-float store per depth, whose last two
+    // floats land in the next depth's slot and are overwritten by its store. The loop stops while a
+    // depth is still left to the caller's scalar tail, so nothing is written past the panel. Returns
+    // the depths done.
+    private static int Pack6Rows(float* panel, float* r0, int rowStride, int kc)
+    {
+        int p = 0;
+        var zero = Vector256<float>.Zero;
+        for (; p + 8 < kc; p += 8)
+        {
+            float* r = r0 + p;
+            var a0 = Avx.LoadVector256(r); var a1 = Avx.LoadVector256(r + rowStride);
+            var a2 = Avx.LoadVector256(r + 2 * rowStride); var a3 = Avx.LoadVector256(r + 3 * rowStride);
+            var a4 = Avx.LoadVector256(r + 4 * rowStride); var a5 = Avx.LoadVector256(r + 5 * rowStride);
+            var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
+            var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+            var t4 = Avx.UnpackLow(a4, a5); var t5 = Avx.UnpackHigh(a4, a5);
+            // sN: depths N (low lane) and N + 4 (high lane); rows 0-3 and 4-7.
+            var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+            var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u0 = Avx.Shuffle(t4, zero, 0x44); var u1 = Avx.Shuffle(t4, zero, 0xEE);
+            var u2 = Avx.Shuffle(t5, zero, 0x44); var u3 = Avx.Shuffle(t5, zero, 0xEE);
+            float* d = panel + (long)p * TileRows;
+            Avx.Store(d, Avx.Permute2x128(s0, u0, 0x20));
+            Avx.Store(d + TileRows, Avx.Permute2x128(s1, u1, 0x20));
+            Avx.Store(d + 2 * TileRows, Avx.Permute2x128(s2, u2, 0x20));
+            Avx.Store(d + 3 * TileRows, Avx.Permute2x128(s3, u3, 0x20));
+            Avx.Store(d + 4 * TileRows, Avx.Permute2x128(s0, u0, 0x31));
+            Avx.Store(d + 5 * TileRows, Avx.Permute2x128(s1, u1, 0x31));
+            Avx.Store(d + 6 * TileRows, Avx.Permute2x128(s2, u2, 0x31));
+            Avx.Store(d + 7 * TileRows, Avx.Permute2x128(s3, u3, 0x31));
+        }
+        return p;
+    }
+
+    // Four rows of row-major A, eight depths at a time, into a 4-row micro-panel: the same
+    // transpose, each depth's four floats stored exactly. Returns the depths done.
+    private static int Pack4Rows(float* panel, float* r0, int rowStride, int kc)
+    {
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            float* r = r0 + p;
+            var a0 = Avx.LoadVector256(r); var a1 = Avx.LoadVector256(r + rowStride);
+            var a2 = Avx.LoadVector256(r + 2 * rowStride); var a3 = Avx.LoadVector256(r + 3 * rowStride);
+            var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
+            var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+            var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
+            var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+            float* d = panel + (long)p * NarrowRows;
+            Sse.Store(d, s0.GetLower()); Sse.Store(d + NarrowRows, s1.GetLower());
+            Sse.Store(d + 2 * NarrowRows, s2.GetLower()); Sse.Store(d + 3 * NarrowRows, s3.GetLower());
+            Sse.Store(d + 4 * NarrowRows, s0.GetUpper()); Sse.Store(d + 5 * NarrowRows, s1.GetUpper());
+            Sse.Store(d + 6 * NarrowRows, s2.GetUpper()); Sse.Store(d + 7 * NarrowRows, s3.GetUpper());
+        }
+        return p;
     }
 
     // ---------------------------------------------------------------------------------------------
