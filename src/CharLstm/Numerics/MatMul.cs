@@ -502,15 +502,10 @@ internal static unsafe class MatMul
         for (; p + 8 < kc; p += 8)
         {
             float* r = r0 + p;
-            var a0 = Avx.LoadVector256(r); var a1 = Avx.LoadVector256(r + rowStride);
-            var a2 = Avx.LoadVector256(r + 2 * rowStride); var a3 = Avx.LoadVector256(r + 3 * rowStride);
+            var (s0, s1, s2, s3) = Transpose4Rows(r, rowStride);
+            // Rows 4 and 5 the same way, with rows 6 and 7 zero: uN holds depths N and N + 4 of rows 4-7.
             var a4 = Avx.LoadVector256(r + 4 * rowStride); var a5 = Avx.LoadVector256(r + 5 * rowStride);
-            var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
-            var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
             var t4 = Avx.UnpackLow(a4, a5); var t5 = Avx.UnpackHigh(a4, a5);
-            // sN: depths N (low lane) and N + 4 (high lane); rows 0-3 and 4-7.
-            var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
-            var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
             var u0 = Avx.Shuffle(t4, zero, 0x44); var u1 = Avx.Shuffle(t4, zero, 0xEE);
             var u2 = Avx.Shuffle(t5, zero, 0x44); var u3 = Avx.Shuffle(t5, zero, 0xEE);
             float* d = panel + (long)p * TileRows;
@@ -526,20 +521,14 @@ internal static unsafe class MatMul
         return p;
     }
 
-    // Four rows of row-major A, eight depths at a time, into a 4-row micro-panel: the same
-    // transpose, each depth's four floats stored exactly. Returns the depths done.
+    // Four rows of row-major A, eight depths at a time, into a 4-row micro-panel: the same transpose
+    // for rows 0-3, each depth's four floats stored exactly. Returns the depths done.
     private static int Pack4Rows(float* panel, float* r0, int rowStride, int kc)
     {
         int p = 0;
         for (; p + 8 <= kc; p += 8)
         {
-            float* r = r0 + p;
-            var a0 = Avx.LoadVector256(r); var a1 = Avx.LoadVector256(r + rowStride);
-            var a2 = Avx.LoadVector256(r + 2 * rowStride); var a3 = Avx.LoadVector256(r + 3 * rowStride);
-            var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
-            var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
-            var s0 = Avx.Shuffle(t0, t2, 0x44); var s1 = Avx.Shuffle(t0, t2, 0xEE);
-            var s2 = Avx.Shuffle(t1, t3, 0x44); var s3 = Avx.Shuffle(t1, t3, 0xEE);
+            var (s0, s1, s2, s3) = Transpose4Rows(r0 + p, rowStride);
             float* d = panel + (long)p * NarrowRows;
             Sse.Store(d, s0.GetLower()); Sse.Store(d + NarrowRows, s1.GetLower());
             Sse.Store(d + 2 * NarrowRows, s2.GetLower()); Sse.Store(d + 3 * NarrowRows, s3.GetLower());
@@ -547,6 +536,18 @@ internal static unsafe class MatMul
             Sse.Store(d + 6 * NarrowRows, s2.GetUpper()); Sse.Store(d + 7 * NarrowRows, s3.GetUpper());
         }
         return p;
+    }
+
+    // Eight depths of four rows (row stride rowStride) transposed: sN holds rows 0-3 at depth N in its
+    // low lane and at depth N + 4 in its high lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Transpose4Rows(float* r, int rowStride)
+    {
+        var a0 = Avx.LoadVector256(r); var a1 = Avx.LoadVector256(r + rowStride);
+        var a2 = Avx.LoadVector256(r + 2 * rowStride); var a3 = Avx.LoadVector256(r + 3 * rowStride);
+        var t0 = Avx.UnpackLow(a0, a1); var t1 = Avx.UnpackHigh(a0, a1);
+        var t2 = Avx.UnpackLow(a2, a3); var t3 = Avx.UnpackHigh(a2, a3);
+        return (Avx.Shuffle(t0, t2, 0x44), Avx.Shuffle(t0, t2, 0xEE), Avx.Shuffle(t1, t3, 0x44), Avx.Shuffle(t1, t3, 0xEE));
     }
 
     // ---------------------------------------------------------------------------------------------
