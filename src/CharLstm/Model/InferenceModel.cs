@@ -133,7 +133,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly InferenceModel _model;
     private readonly ThreadTeam _team;
     private readonly float[] _gates;    // (G, B, 64) grouped gate pre-activations, then activations: a chunk of groups holds its streams' rows together
-    private readonly float[][] _inputs; // per layer: l = 0 (B, H) = h₀ before the step; l ≥ 1 (B, 2H) = [h_{l−1} new ; h_l before]
+    private readonly float[][] _inputs; // per layer l ≥ 1: (B, 2H) = [h_{l−1} new ; h_l before]; layer 0 reads h₀ in State.H
     private readonly float[] _top;      // (B, H) new h of the last layer
     private readonly float[] _logits;   // (B, V)
     private readonly float[] _scratch;  // (B, H) tanh(c) for the cell
@@ -157,7 +157,8 @@ public sealed unsafe class InferenceSession : IDisposable
         State = new LstmState(cfg, batch);
         _gates = GC.AllocateArray<float>(batch * 4 * InferenceModel.GroupUnits * model.Groups, pinned: true);
         _inputs = new float[cfg.Layers][];
-        for (int l = 0; l < cfg.Layers; l++) _inputs[l] = GC.AllocateArray<float>(batch * (l == 0 ? h : 2 * h), pinned: true);
+        _inputs[0] = [];
+        for (int l = 1; l < cfg.Layers; l++) _inputs[l] = GC.AllocateArray<float>(batch * 2 * h, pinned: true);
         _top = GC.AllocateArray<float>(batch * h, pinned: true);
         _logits = GC.AllocateArray<float>(batch * cfg.VocabSize, pinned: true);
         _scratch = GC.AllocateArray<float>(threads * InferenceModel.GroupUnits, pinned: true);
@@ -226,20 +227,12 @@ public sealed unsafe class InferenceSession : IDisposable
             if ((uint)tokens[b] >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), $"token {tokens[b]} outside 0..{v - 1}");
             _tokens[b] = tokens[b];
         }
-        // Each layer's own h before the step goes beside its input; the new h's come back at the end.
-        for (int l = 0; l < layers; l++)
-            for (int b = 0; b < bsz; b++)
-                State.H.AsSpan((l * bsz + b) * h, h).CopyTo(l == 0 ? _inputs[0].AsSpan(b * h, h) : _inputs[l].AsSpan(b * 2 * h + h, h));
-
-        fixed (float* c = State.C)
+        // The members move the state in and out of the layers' inputs themselves (see StepPart).
+        fixed (float* c = State.C, hState = State.H)
         {
-            var job = new StepJob { Session = this, Cell = c, Options = options, Rngs = rngs };
+            var job = new StepJob { Session = this, Cell = c, Hidden = hState, Options = options, Rngs = rngs };
             _team.Run(&StepMember, &job);
         }
-
-        for (int l = 0; l < layers; l++)
-            for (int b = 0; b < bsz; b++)
-                (l == layers - 1 ? _top.AsSpan(b * h, h) : _inputs[l + 1].AsSpan(b * 2 * h, h)).CopyTo(State.H.AsSpan((l * bsz + b) * h, h));
     }
 
     /// <summary>Logits (B, V) of the last <see cref="Step"/>.</summary>
@@ -252,6 +245,7 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         public InferenceSession Session;
         public float* Cell;
+        public float* Hidden;              // State.H
         public SamplingOptions? Options;   // set: also draw each stream's next character
         public Rng[]? Rngs;
     }
@@ -262,7 +256,7 @@ public sealed unsafe class InferenceSession : IDisposable
         var session = job.Session;
         var clock = member == 0 ? session.Clock : null;
         clock?.Lap(Phase.Other);
-        session.StepPart(job.Cell, member, members, clock);
+        session.StepPart(job.Cell, job.Hidden, member, members, clock);
         if (job.Options is null) return;
         // Every row of logits is complete only when all members have done their head columns.
         session._team.Barrier();
@@ -274,8 +268,12 @@ public sealed unsafe class InferenceSession : IDisposable
         clock?.Lap(Phase.Sampling);
     }
 
-    // One member's share of a step: its gate groups in every layer, then its head columns.
-    private void StepPart(float* cellState, int member, int members, PhaseClock? clock)
+    // One member's share of a step: its gate groups in every layer, then its head columns. The state
+    // moves in parallel, no copy on the calling thread alone: layer 0 multiplies h₀ where it lies in
+    // State.H; each member puts its streams' h_l (l ≥ 1) beside that layer's input before the first
+    // barrier (nobody reads them sooner), writes the new h_l (l ≥ 1) back as its cells make them, and
+    // the new h₀ after the first barrier (until then the other members may still be reading h₀).
+    private void StepPart(float* cellState, float* hState, int member, int members, PhaseClock? clock)
     {
         var model = _model;
         var cfg = model.Config;
@@ -286,10 +284,14 @@ public sealed unsafe class InferenceSession : IDisposable
         float* scratch = _team.Scratch(member);
         fixed (float* gates = _gates, table = model.InputTable, top = _top, logits = _logits, tanhC = _scratch)
         {
+            var (s0, s1) = ThreadTeam.Range(bsz, members, member);
+            for (int l = 1; l < layers; l++)
+                for (int b = s0; b < s1; b++)
+                    Buffer.MemoryCopy(hState + ((long)l * bsz + b) * h, Pinned(_inputs[l]) + (long)b * 2 * h + h, h * sizeof(float), h * sizeof(float));
             for (int l = 0; l < layers; l++)
             {
                 var weights = model.Weights[l];
-                float* x = Pinned(_inputs[l]);
+                float* x = l == 0 ? hState : Pinned(_inputs[l]);
                 // The new h goes to the next layer's input (the last layer's to the head's).
                 float* next = l == layers - 1 ? top : Pinned(_inputs[l + 1]);
                 int nextStride = l == layers - 1 ? h : 2 * h;
@@ -322,12 +324,22 @@ public sealed unsafe class InferenceSession : IDisposable
                         for (int g = ga; g < gb; g++)
                         {
                             int u0 = g * Unit, units = Math.Min(Unit, h - u0);
-                            CellGroup(chunkGates + (long)b * ldg + (g - ga) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
+                            float* hNew = next + (long)b * nextStride + u0;
+                            CellGroup(chunkGates + (long)b * ldg + (g - ga) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, hNew, tanhC + member * Unit, units);
+                            if (l > 0) Buffer.MemoryCopy(hNew, hState + ((long)l * bsz + b) * h + u0, units * sizeof(float), units * sizeof(float));
                         }
                     clock?.Lap(Phase.CellForward);
                 }
                 _team.Barrier();
                 clock?.Lap(Phase.Wait);
+                if (l == 0)
+                {
+                    // Everyone is past layer 0's products: h₀ can take its new values (this member's units).
+                    int u0 = g0 * Unit, u1 = Math.Min(h, g1 * Unit);
+                    for (int b = 0; b < bsz && u0 < u1; b++)
+                        Buffer.MemoryCopy(next + (long)b * nextStride + u0, hState + (long)b * h + u0, (u1 - u0) * sizeof(float), (u1 - u0) * sizeof(float));
+                    clock?.Lap(Phase.Other);
+                }
             }
 
             // Head: logits = b + h_top · W_headᵀ, columns split by panel.
