@@ -271,8 +271,8 @@ public sealed unsafe class InferenceSession : IDisposable
     // One member's share of a step: its gate groups in every layer, then its head columns. The state
     // moves in parallel, no copy on the calling thread alone: layer 0 multiplies h₀ where it lies in
     // State.H; each member puts its streams' h_l (l ≥ 1) beside that layer's input before the first
-    // barrier (nobody reads them sooner), writes the new h_l (l ≥ 1) back as its cells make them, and
-    // the new h₀ after the first barrier (until then the other members may still be reading h₀).
+    // barrier (nobody reads them sooner), and after each layer's barrier (until then the others may
+    // still be reading h₀) writes its own units of the new h_l back to State.H.
     private void StepPart(float* cellState, float* hState, int member, int members, PhaseClock? clock)
     {
         var model = _model;
@@ -324,22 +324,17 @@ public sealed unsafe class InferenceSession : IDisposable
                         for (int g = ga; g < gb; g++)
                         {
                             int u0 = g * Unit, units = Math.Min(Unit, h - u0);
-                            float* hNew = next + (long)b * nextStride + u0;
-                            CellGroup(chunkGates + (long)b * ldg + (g - ga) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, hNew, tanhC + member * Unit, units);
-                            if (l > 0) Buffer.MemoryCopy(hNew, hState + ((long)l * bsz + b) * h + u0, units * sizeof(float), units * sizeof(float));
+                            CellGroup(chunkGates + (long)b * ldg + (g - ga) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
                         }
                     clock?.Lap(Phase.CellForward);
                 }
                 _team.Barrier();
                 clock?.Lap(Phase.Wait);
-                if (l == 0)
-                {
-                    // Everyone is past layer 0's products: h₀ can take its new values (this member's units).
-                    int u0 = g0 * Unit, u1 = Math.Min(h, g1 * Unit);
-                    for (int b = 0; b < bsz && u0 < u1; b++)
-                        Buffer.MemoryCopy(next + (long)b * nextStride + u0, hState + (long)b * h + u0, (u1 - u0) * sizeof(float), (u1 - u0) * sizeof(float));
-                    clock?.Lap(Phase.Other);
-                }
+                // Everyone is past this layer's products: its h takes the new values (this member's units).
+                int h0 = g0 * Unit, h1 = Math.Min(h, g1 * Unit);
+                for (int b = 0; b < bsz && h0 < h1; b++)
+                    Buffer.MemoryCopy(next + (long)b * nextStride + h0, hState + ((long)l * bsz + b) * h + h0, (h1 - h0) * sizeof(float), (h1 - h0) * sizeof(float));
+                clock?.Lap(Phase.Other);
             }
 
             // Head: logits = b + h_top · W_headᵀ, columns split by panel.
