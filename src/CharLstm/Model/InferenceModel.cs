@@ -308,7 +308,7 @@ public sealed unsafe class InferenceSession : IDisposable
                 // Several streams on several members: groups are claimed one at a time, own share
                 // first (WorkShares), so a member on a slower core hands its last groups to the other
                 // instead of keeping it waiting at the barrier. (Against a fixed split, in-process
-                // alternating runs, 32 streams, 2 threads: T3 5-7% faster, T2 0-4%, T1 3%.)
+                // alternating runs, 32 streams, 2 threads: T3 4-7% faster, T2 0-4%, T1 3%.)
                 bool claimed = bsz > 1 && members > 1;
                 int chunk = bsz == 1 ? Math.Max(1, g1 - g0) : 1, share = member;
                 int ga = claimed ? _groupShares.Claim(l, ref share) : g0;

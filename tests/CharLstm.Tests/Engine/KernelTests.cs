@@ -311,7 +311,6 @@ public sealed unsafe class KernelTests
                 }
             }
         }
-
     }
 
     [Fact]
