@@ -138,7 +138,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly float[][] _inputs; // per layer l ≥ 1: (B, 2H) = [h_{l−1} new ; h_l before]; layer 0 reads h₀ in State.H
     private readonly float[] _top;      // (B, H) new h of the last layer
     private readonly float[] _logits;   // (B, V)
-    private readonly float[] _scratch;  // (B, H) tanh(c) for the cell
+    private readonly float[] _scratch;  // (threads, 16) tanh(c) of one gate group, per member
     private readonly int[] _tokens;     // (B)
     private readonly int[] _next;       // (B) characters drawn by StepAndSample
     private readonly Sampler[] _samplers; // per member: sampling scratch
