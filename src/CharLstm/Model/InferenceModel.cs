@@ -142,7 +142,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly int[] _tokens;     // (B)
     private readonly int[] _next;       // (B) characters drawn by StepAndSample
     private readonly Sampler[] _samplers; // per member: sampling scratch
-    private readonly WorkShares _groupShares; // per layer: gate groups, claimed (several streams)
+    private readonly WorkShares? _groupShares; // per layer: gate groups, claimed; null when split by range (one stream or one thread)
 
     /// <summary>A session of <paramref name="batch"/> streams from the zero state.</summary>
     /// <param name="model">The shared model.</param>
@@ -167,7 +167,7 @@ public sealed unsafe class InferenceSession : IDisposable
         _scratch = GC.AllocateArray<float>(threads * InferenceModel.GroupUnits, pinned: true);
         _tokens = GC.AllocateArray<int>(batch, pinned: true);
         _next = new int[batch];
-        _groupShares = new WorkShares(threads, cfg.Layers);
+        _groupShares = batch > 1 && threads > 1 ? new WorkShares(threads, cfg.Layers) : null;
         _samplers = new Sampler[threads];
         for (int i = 0; i < threads; i++) _samplers[i] = new Sampler(cfg.VocabSize);
     }
@@ -234,7 +234,8 @@ public sealed unsafe class InferenceSession : IDisposable
         // The members move the state in and out of the layers' inputs themselves (see StepPart).
         fixed (float* c = State.C, hState = State.H)
         {
-            for (int l = 0; l < layers; l++) _groupShares.Reset(l, _model.Groups);
+            if (_groupShares is not null)
+                for (int l = 0; l < layers; l++) _groupShares.Reset(l, _model.Groups);
             var job = new StepJob { Session = this, Cell = c, Hidden = hState, Options = options, Rngs = rngs };
             _team.Run(&StepMember, &job);
         }
@@ -309,9 +310,10 @@ public sealed unsafe class InferenceSession : IDisposable
                 // first (WorkShares), so a member on a slower core hands its last groups to the other
                 // instead of keeping it waiting at the barrier. (Against a fixed split, in-process
                 // alternating runs, 32 streams, 2 threads: T3 4-7% faster, T2 0-4%, T1 3%.)
-                bool claimed = bsz > 1 && members > 1;
+                var shares = _groupShares;
+                bool claimed = shares is not null;
                 int chunk = bsz == 1 ? Math.Max(1, g1 - g0) : 1, share = member;
-                int ga = claimed ? _groupShares.Claim(l, ref share) : g0;
+                int ga = claimed ? shares!.Claim(l, ref share) : g0;
                 while (claimed ? ga >= 0 : ga < g1)
                 {
                     int gb = claimed ? ga + 1 : Math.Min(g1, ga + chunk);
@@ -338,7 +340,7 @@ public sealed unsafe class InferenceSession : IDisposable
                             CellGroup(chunkGates + (long)b * ldg + (g - ga) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
                         }
                     clock?.Lap(Phase.CellForward);
-                    ga = claimed ? _groupShares.Claim(l, ref share) : gb;
+                    ga = claimed ? shares!.Claim(l, ref share) : gb;
                 }
                 _team.Barrier();
                 clock?.Lap(Phase.Wait);
