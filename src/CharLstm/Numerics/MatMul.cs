@@ -25,15 +25,21 @@ namespace CharLstm.Numerics;
 /// <see cref="DepthBlock"/>, row blocks of <see cref="RowBlock"/> packed into 6-row micro-panels (a single
 /// block of whole tiles, as in the per-step products, is read in place instead);
 /// inside, a 6×16 register tile: 12 Vector256 accumulators, 2 loads of B and 6 broadcasts of A per k,
-/// and 4×16 tiles for a block's last rows when they are not a multiple of 6 (<see cref="TilePlan"/>).</para>
+/// and 4×16 tiles for a block's last rows when they are not a multiple of 6 (<see cref="TilePlan"/>).
+/// With Vector512, two neighbouring tiles of one height are computed together: 12 (or 8) Vector512
+/// accumulators, one load of B and 12 (or 8) broadcasts per k, each broadcast folded into its
+/// multiply-add.</para>
 /// </remarks>
 internal static unsafe class MatMul
 {
-    /// <summary>Which micro-kernel runs; tests force each one the machine has.</summary>
-    public enum Level { Scalar, Vector128, Vector256 }
+    /// <summary>Which micro-kernel runs; tests force each one the machine has. Vector512 computes two
+    /// whole tiles of one height at once (12×16 or 8×16, one 16-float vector per row) and leaves lone
+    /// and edge tiles to the Vector256 kernel.</summary>
+    public enum Level { Scalar, Vector128, Vector256, Vector512 }
 
     /// <summary>The widest kernel this machine accelerates.</summary>
-    public static Level BestLevel => Vector256.IsHardwareAccelerated ? Level.Vector256 : Vector128.IsHardwareAccelerated ? Level.Vector128 : Level.Scalar;
+    public static Level BestLevel =>
+        Vector512.IsHardwareAccelerated ? Level.Vector512 : Vector256.IsHardwareAccelerated ? Level.Vector256 : Vector128.IsHardwareAccelerated ? Level.Vector128 : Level.Scalar;
 
     /// <summary>Rows of the register tile.</summary>
     public const int TileRows = 6;
@@ -340,31 +346,43 @@ internal static unsafe class MatMul
                             nextPanel = null;
                         }
                         int linesPerTile = (kc + tiles - 1) / tiles;
-                        for (int t = 0; t < tiles; t++)
+                        for (int t = 0; t < tiles;)
                         {
-                            if (Sse.IsSupported && nextPanel is not null)
-                            {
-                                int l0 = t * linesPerTile, l1 = Math.Min(kc, l0 + linesPerTile);
-                                for (int line = l0; line < l1; line++) Sse.Prefetch0(nextPanel + (long)line * TileColumns);
-                            }
                             bool isWide = t < wide;
                             int height = isWide ? TileRows : NarrowRows;
                             int ir = isWide ? t * TileRows : wide * TileRows + (t - wide) * NarrowRows;
                             int rows = Math.Min(height, mc - ir);
+                            // Vector512: two whole tiles of one height side by side make one 12×16 (or 8×16)
+                            // tile, one 16-float vector per row; a lone or edge tile takes the 256-bit kernel.
+                            bool pair = level == Level.Vector512 && cols == TileColumns && t + 1 < tiles && (t + 1 < wide) == isWide && ir + 2 * height <= mc;
+                            int span = pair ? 2 : 1;
+                            if (Sse.IsSupported && nextPanel is not null)
+                            {
+                                int l0 = t * linesPerTile, l1 = Math.Min(kc, l0 + span * linesPerTile);
+                                for (int line = l0; line < l1; line++) Sse.Prefetch0(nextPanel + (long)line * TileColumns);
+                            }
                             float* cTile = cPanel + (long)(ic + ir) * cl;
                             // C rows are far apart and usually out of cache: ask for the next tile's
                             // lines now, so they arrive while this tile computes.
-                            if (Sse.IsSupported && t + 1 < tiles)
+                            if (Sse.IsSupported && t + span < tiles)
                             {
-                                int nextRows = Math.Min(t + 1 < wide ? TileRows : NarrowRows, mc - ir - height);
-                                float* next = cTile + (long)height * cl;
+                                int after = ir + span * height;
+                                int nextRows = Math.Min(span * (t + span < wide ? TileRows : NarrowRows), mc - after);
+                                float* next = cPanel + (long)(ic + after) * cl;
                                 for (int r = 0; r < nextRows; r++, next += cl) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
                             }
                             // The tile's A: its rows where they are (row stride, depth step 1), or its packed
                             // micro-panel (row stride 1, depth step = height).
                             float* aTile = direct ? job.A + (long)(ic + ir) * job.RowStride + pc : aPack + (long)ir * kc;
                             int aRows = direct ? job.RowStride : 1, aDepth = direct ? 1 : height;
-                            if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, cl, aTile, aRows, aDepth, panel, kc, load);
+                            if (pair)
+                            {
+                                // The second tile's A: the next rows in place, or the next micro-panel.
+                                float* aNext = direct ? aTile + (long)height * job.RowStride : aTile + (long)height * kc;
+                                if (isWide) Kernel512<SixRows>(cTile, cl, aTile, aNext, aRows, aDepth, panel, kc, load);
+                                else Kernel512<FourRows>(cTile, cl, aTile, aNext, aRows, aDepth, panel, kc, load);
+                            }
+                            else if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, cl, aTile, aRows, aDepth, panel, kc, load);
                             else
                             {
                                 // Edge tile: through a scratch tile (packed A rows past m are zero; A read in
@@ -376,6 +394,7 @@ internal static unsafe class MatMul
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < cols; j++) cTile[(long)r * cl + j] = tile[r * TileColumns + j];
                             }
+                            t += span;
                         }
                     }
                 }
@@ -551,13 +570,15 @@ internal static unsafe class MatMul
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Micro-kernels: C[6,16] (+)= Apanel[6,kc] · Bpanel[kc,16]; `load` starts the chains from C.
+    // Micro-kernels: C[6,16] (+)= Apanel[6,kc] · Bpanel[kc,16] (Vector512: two such tiles at once);
+    // `load` starts the chains from C.
     // ---------------------------------------------------------------------------------------------
 
     private static Level Supported(Level level) => level switch
     {
-        Level.Vector256 when Vector256.IsHardwareAccelerated => Level.Vector256,
-        Level.Vector256 or Level.Vector128 when Vector128.IsHardwareAccelerated => Level.Vector128,
+        Level.Vector512 when Vector512.IsHardwareAccelerated => Level.Vector512,
+        Level.Vector512 or Level.Vector256 when Vector256.IsHardwareAccelerated => Level.Vector256,
+        Level.Vector512 or Level.Vector256 or Level.Vector128 when Vector128.IsHardwareAccelerated => Level.Vector128,
         _ => Level.Scalar,
     };
 
@@ -569,7 +590,7 @@ internal static unsafe class MatMul
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel(Level level, bool wide, float* c, int ldc, float* a, int aRows, int aDepth, float* b, int kc, bool load)
     {
-        if (Vector256.IsHardwareAccelerated && level == Level.Vector256)
+        if (Vector256.IsHardwareAccelerated && level >= Level.Vector256)
         {
             if (wide) Kernel256<SixRows>(c, ldc, a, aRows, aDepth, b, kc, load);
             else Kernel256<FourRows>(c, ldc, a, aRows, aDepth, b, kc, load);
@@ -634,6 +655,61 @@ internal static unsafe class MatMul
         {
             c40.Store(c4); c41.Store(c4 + 8);
             c50.Store(c5); c51.Store(c5 + 8);
+        }
+    }
+
+    // Vector512: C[2h,16] (+)= A[2h,kc] · Bpanel[kc,16] with h = 6 (12 accumulators) or 4 (8), one
+    // 16-float vector per row: two tiles of the 256-bit kernel's height side by side, rows 0..h-1 from
+    // `a` and rows h..2h-1 from `a2` (each as in Kernel256: row r at r·aRows, depth p at p·aDepth).
+    // Four row pointers and the row stride address all 2h rows (rows 0-2 of a half from its first
+    // pointer, rows 3-5 from a second one three rows on), so nothing is kept on the stack.
+    private static void Kernel512<THalf>(float* c, int ldc, float* a, float* a2, nint aRows, nint aDepth, float* b, int kc, bool load) where THalf : struct, ITileHeight
+    {
+        bool six = THalf.Rows == TileRows;
+        nint s = aRows * sizeof(float), step = aDepth * sizeof(float);
+        byte* p0 = (byte*)a, p3 = p0 + 3 * s, q0 = (byte*)a2, q3 = q0 + 3 * s;
+        int h = THalf.Rows;
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        float* d0 = c + h * ldc, d1 = d0 + ldc, d2 = d1 + ldc, d3 = d2 + ldc, d4 = d3 + ldc, d5 = d4 + ldc;
+        var x0 = Vector512<float>.Zero; var x1 = x0; var x2 = x0; var x3 = x0; var x4 = x0; var x5 = x0;
+        var y0 = x0; var y1 = x0; var y2 = x0; var y3 = x0; var y4 = x0; var y5 = x0;
+        if (load)
+        {
+            x0 = Vector512.Load(c); x1 = Vector512.Load(c1); x2 = Vector512.Load(c2); x3 = Vector512.Load(c3);
+            y0 = Vector512.Load(d0); y1 = Vector512.Load(d1); y2 = Vector512.Load(d2); y3 = Vector512.Load(d3);
+            if (six)
+            {
+                x4 = Vector512.Load(c4); x5 = Vector512.Load(c5);
+                y4 = Vector512.Load(d4); y5 = Vector512.Load(d5);
+            }
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            var bv = Vector512.Load(b);
+            x0 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)p0), bv, x0);
+            x1 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p0 + s)), bv, x1);
+            x2 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p0 + 2 * s)), bv, x2);
+            x3 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)p3), bv, x3);
+            y0 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)q0), bv, y0);
+            y1 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(q0 + s)), bv, y1);
+            y2 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(q0 + 2 * s)), bv, y2);
+            y3 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)q3), bv, y3);
+            if (six)
+            {
+                x4 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p3 + s)), bv, x4);
+                x5 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(p3 + 2 * s)), bv, x5);
+                y4 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(q3 + s)), bv, y4);
+                y5 = Vector512.FusedMultiplyAdd(Vector512.Create(*(float*)(q3 + 2 * s)), bv, y5);
+            }
+            p0 += step; p3 += step; q0 += step; q3 += step;
+            b += TileColumns;
+        }
+        x0.Store(c); x1.Store(c1); x2.Store(c2); x3.Store(c3);
+        y0.Store(d0); y1.Store(d1); y2.Store(d2); y3.Store(d3);
+        if (six)
+        {
+            x4.Store(c4); x5.Store(c5);
+            y4.Store(d4); y5.Store(d5);
         }
     }
 

@@ -15,7 +15,7 @@ namespace CharLstm.Numerics;
 /// </summary>
 internal sealed unsafe class PackedMatrix
 {
-    /// <summary>Columns per panel: two Vector256 of floats.</summary>
+    /// <summary>Columns per panel: one Vector512 of floats, or two Vector256.</summary>
     public const int Width = 16;
 
     private float[] _storage = [];
