@@ -458,6 +458,20 @@ public static unsafe class EngineBenchmark
     private static float FmaChains(int iterations, out double flops)
     {
         float seed = 1.0001f + iterations * 1e-12f;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            flops = 12.0 * 2 * Vector512<float>.Count * iterations;
+            var m = Vector512.Create(0.9999f); var a = Vector512.Create(seed);
+            Vector512<float> c0 = a, c1 = a + m, c2 = a - m, c3 = m, c4 = a * m, c5 = a + a, c6 = m + m, c7 = a * a, c8 = m * m, c9 = a + m + m, c10 = a - m - m, c11 = m - a;
+            for (int i = 0; i < iterations; i++)
+            {
+                c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a); c2 = Vector512.FusedMultiplyAdd(c2, m, a);
+                c3 = Vector512.FusedMultiplyAdd(c3, m, a); c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
+                c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a); c8 = Vector512.FusedMultiplyAdd(c8, m, a);
+                c9 = Vector512.FusedMultiplyAdd(c9, m, a); c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
+            }
+            return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             flops = 12.0 * 2 * Vector256<float>.Count * iterations;
