@@ -102,6 +102,13 @@ internal static class LstmCell
     /// </summary>
     public static unsafe bool ForwardGroup16(float* gates, float* c, float* h, float* tanhC)
     {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // One vector per gate: the same operations per lane as the Vector256 code, so the same bits.
+            Sigmoid512(gates); Sigmoid512(gates + 16); Tanh512(gates + 32); Sigmoid512(gates + 48);
+            Cell512(gates, gates + 16, gates + 32, gates + 48, c, tanhC, h);
+            return true;
+        }
         if (!Vector256.IsHardwareAccelerated) return false;
         // The eight gate vectors, then the two cell vectors: independent chains next to each other.
         Sigmoid256(gates); Sigmoid256(gates + 8); Sigmoid256(gates + 16); Sigmoid256(gates + 24);
@@ -141,6 +148,25 @@ internal static class LstmCell
         return p * scale;
     }
 
+    // Exp256 at 16 lanes: the same operations per lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp512(Vector512<float> x)
+    {
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(-87.3f)), Vector512.Create(87.3f));
+        var n = Vector512.Floor(Vector512.FusedMultiplyAdd(x, Vector512.Create(1.44269504088896341f), Vector512.Create(0.5f)));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Vector512.Create(1.9875691500E-4f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507E-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073E-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894E-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459E-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201E-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        var scale = Vector512.ShiftLeft((n + Vector512.Create(8388735f)).AsInt32(), 23).AsSingle(); // 2^n as in Exp256
+        return p * scale;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Exp128(Vector128<float> x)
     {
@@ -175,6 +201,31 @@ internal static class LstmCell
     {
         var one = Vector256<float>.One;
         ((one + one) / (one + Exp256(Vector256.Load(x) * -2f)) - one).Store(x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Sigmoid512(float* x)
+    {
+        var one = Vector512<float>.One;
+        (one / (one + Exp512(-Vector512.Load(x)))).Store(x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Tanh512(float* x)
+    {
+        var one = Vector512<float>.One;
+        ((one + one) / (one + Exp512(Vector512.Load(x) * -2f)) - one).Store(x);
+    }
+
+    // Cell256 at 16 lanes, c updated in place.
+    private static unsafe void Cell512(float* i, float* f, float* g, float* o, float* c, float* tanhC, float* h)
+    {
+        var one = Vector512<float>.One;
+        var cv = Vector512.FusedMultiplyAdd(Vector512.Load(i), Vector512.Load(g), Vector512.Load(f) * Vector512.Load(c));
+        cv.Store(c);
+        var tc = (one + one) / (one + Exp512(cv * -2f)) - one;
+        tc.Store(tanhC);
+        (Vector512.Load(o) * tc).Store(h);
     }
 
     // From the activations: c' = f·c + i·g, tanh(c'), h' = o·tanh(c'). c may alias cPrev.
