@@ -436,8 +436,12 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
         f"- Order within a round: {', '.join(v['name'] for v in variants)}, case by case; "
         "the round is the outer loop.",
         f"- Threads: `--threads {args.threads}` for both engines; the peer is also run "
-        "under each OPENBLAS_NUM_THREADS shown (`T1+OB=2`: torch on 1 thread, OpenBLAS on 2), "
-        "and the fastest is kept per figure.",
+        "under each OPENBLAS_NUM_THREADS shown (`T1+OB=2`: torch on 1 thread, OpenBLAS on 2)"
+        + ("; each setting also with OpenBLAS's core type as the name's last part says (`+auto`: "
+           "`OPENBLAS_CORETYPE` removed, OpenBLAS picks its kernels for the CPU; without it, this "
+           f"environment's `OPENBLAS_CORETYPE={getattr(args, 'env_coretype', None) or '(unset)'}`)"
+           if any("coretype" in v for v in variants) else "")
+        + ", and the fastest is kept per figure.",
         f"- CharLstm command: `{args.ours}`" + (" (not run: `--peer-only`)" if args.peer_only else ""),
         f"- PyTorch peer: `{args.python} bench/peer/torch_char_lstm.py`",
     ]
@@ -512,6 +516,13 @@ def parse_args(argv=None):
                    help="extra peer settings TORCH_THREADS:OPENBLAS_THREADS, comma separated "
                         "(default 1:2: torch on one thread, so OpenBLAS's two threads have the "
                         "cores to themselves); empty for none")
+    p.add_argument("--peer-coretype", default="",
+                   help="OpenBLAS core types to run the peer under as well, comma separated: every "
+                        "peer setting runs once with this environment's OPENBLAS_CORETYPE (if any) "
+                        "and once per value given, `auto` removing the variable so that OpenBLAS "
+                        "picks its kernels for the CPU itself, any other value forcing that core "
+                        "(e.g. SkylakeX). For an environment that pins OpenBLAS to older kernels "
+                        "than the CPU has (default: none)")
     p.add_argument("--peer-only", action="store_true", help="do not run our command")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 round, 1 repetition of 0.5 s (sgemm 0.2 s)")
@@ -527,6 +538,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.reps, args.seconds, args.sgemm_seconds = 1, 1, 0.5, 0.2
+    args.env_coretype = os.environ.get("OPENBLAS_CORETYPE")
     if args.raw is None:
         args.raw = str(Path(args.out).with_suffix(".raw.json"))
     try:
@@ -559,12 +571,17 @@ def variants_of(args) -> list[dict]:
     variants = []
     if not args.peer_only:
         variants.append({"name": "ours", "engine": "ours"})
+    peers = []
     for ob in [x.strip() for x in args.peer_openblas.split(",") if x.strip()]:
-        variants.append({"name": f"OB={ob}", "engine": "peer", "openblas": ob})
+        peers.append({"name": f"OB={ob}", "engine": "peer", "openblas": ob})
     for extra in [x.strip() for x in args.peer_extra.split(",") if x.strip()]:
         torch_threads, _, ob = extra.partition(":")
-        variants.append({"name": f"T{torch_threads}+OB={ob}", "engine": "peer",
-                         "openblas": ob, "torch_threads": int(torch_threads)})
+        peers.append({"name": f"T{torch_threads}+OB={ob}", "engine": "peer",
+                      "openblas": ob, "torch_threads": int(torch_threads)})
+    variants += peers
+    # Reports written before --peer-coretype existed have no such setting: none forced.
+    for core in [x.strip() for x in getattr(args, "peer_coretype", "").split(",") if x.strip()]:
+        variants += [dict(v, name=f"{v['name']}+{core}", coretype=core) for v in peers]
     return variants
 
 
@@ -608,6 +625,10 @@ def main(argv=None) -> int:
                     cmd = shlex.split(args.ours) + bench_args
                 else:
                     env["OPENBLAS_NUM_THREADS"] = v["openblas"]
+                    if v.get("coretype") == "auto":
+                        env.pop("OPENBLAS_CORETYPE", None)
+                    elif "coretype" in v:
+                        env["OPENBLAS_CORETYPE"] = v["coretype"]
                     peer_args = (case.bench_args(v["torch_threads"], seconds, args.reps)
                                  if "torch_threads" in v else bench_args)
                     cmd = [args.python, str(PEER)] + peer_args
