@@ -108,7 +108,7 @@ public sealed class CharLanguageModel
 
     private IEnumerable<string> GenerateCore(int[] prompt, GenerationOptions options)
     {
-        using var session = new InferenceSession(Inference, batch: 1, options.Threads);
+        using var session = new InferenceSession(Inference, batch: 1, InferenceSession.UsefulThreads(Inference, 1, options.Threads));
         var sampler = new Sampler(Config.VocabSize);
         var rng = new Rng(options.Seed ?? (ulong)Random.Shared.NextInt64());
         var token = new int[1];

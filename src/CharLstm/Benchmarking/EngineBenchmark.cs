@@ -360,7 +360,10 @@ public static unsafe class EngineBenchmark
         var cfg = c.Model;
         var rng = new Rng(s.Seed);
         var model = LstmModel.CreateInitialized(cfg, rng);
-        var session = new InferenceSession(new InferenceModel(model), s.GenBatch, s.Threads);
+        // As the library generates: the threads the step's size is worth (one for a small model at
+        // batch 1); the JSON's `threads` says how many ran.
+        var inference = new InferenceModel(model);
+        var session = new InferenceSession(inference, s.GenBatch, InferenceSession.UsefulThreads(inference, s.GenBatch, s.Threads));
         var options = new SamplingOptions(Temperature: 1f);
         var tokens = new int[s.GenBatch];
         for (int b = 0; b < tokens.Length; b++) tokens[b] = rng.NextInt(cfg.VocabSize);

@@ -7,6 +7,17 @@ namespace CharLstm.Tests.Engine;
 /// <summary>A thread team splits work by output element, never by timing: same bits on every run and every thread count.</summary>
 public sealed class ThreadingTests
 {
+    [Theory]
+    // (hidden, layers, vocab, batch, asked) -> threads: T1's size (205 K multiply-adds per step) runs
+    // on one thread at batch 1 and on what was asked from batch 2; T2's size splits at batch 1.
+    [InlineData(128, 2, 65, 1, 2, 1)] [InlineData(128, 2, 65, 2, 2, 2)] [InlineData(128, 2, 65, 4, 3, 3)]
+    [InlineData(256, 2, 65, 1, 2, 2)] [InlineData(256, 2, 65, 1, 1, 1)] [InlineData(16, 1, 10, 64, 2, 1)]
+    public void Generation_uses_one_thread_for_a_step_too_small_to_split(int hidden, int layers, int vocab, int batch, int asked, int expected)
+    {
+        var model = new InferenceModel(LstmModel.CreateInitialized(new ModelConfig(vocab, 0, hidden, layers), new Rng(1)));
+        Assert.Equal(expected, InferenceSession.UsefulThreads(model, batch, asked));
+    }
+
     private static (float[] Weights, float[] Losses, float[] Hidden) Train(int threads, ModelConfig cfg, int batch, int seq, int steps)
     {
         var rng = new Rng(42);
