@@ -26,15 +26,17 @@ namespace CharLstm.Numerics;
 /// block of whole tiles, as in the per-step products, is read in place instead);
 /// inside, a 6×16 register tile: 12 Vector256 accumulators, 2 loads of B and 6 broadcasts of A per k,
 /// and 4×16 tiles for a block's last rows when they are not a multiple of 6 (<see cref="TilePlan"/>).
-/// With Vector512, two neighbouring tiles of one height are computed together: 12 (or 8) Vector512
-/// accumulators, one load of B and 12 (or 8) broadcasts per k, each broadcast folded into its
-/// multiply-add.</para>
+/// With Vector512, two neighbouring whole panels are computed together, 32 columns as two vectors
+/// per row, on two neighbouring tiles of one height (12 or 8 rows: 24 or 16 accumulators, two loads
+/// of B and one broadcast per row per k, each broadcast used by two multiply-adds) or on a lone
+/// tile; a panel left alone pairs its tiles instead (12×16 or 8×16, the broadcasts folded into the
+/// multiply-adds), and edge tiles keep the Vector256 kernel.</para>
 /// </remarks>
 internal static unsafe class MatMul
 {
     /// <summary>Which micro-kernel runs; tests force each one the machine has. Vector512 computes two
-    /// whole tiles of one height at once (12×16 or 8×16, one 16-float vector per row) and leaves lone
-    /// and edge tiles to the Vector256 kernel.</summary>
+    /// whole panels at once (one or two tiles by 32 columns, a 16-float vector per row and panel), or
+    /// two whole tiles of one panel (12×16 or 8×16), and leaves edge tiles to the Vector256 kernel.</summary>
     public enum Level { Scalar, Vector128, Vector256, Vector512 }
 
     /// <summary>The widest kernel this machine accelerates.</summary>
@@ -305,7 +307,7 @@ internal static unsafe class MatMul
         var level = job.Level;
         int k = job.K, n = job.N, ldc = job.Ldc;
         float* tile = stackalloc float[TileRows * TileColumns];
-        float* bPack = aPack + RowBlock * DepthBlock; // one panel's k-block when B is packed on the fly
+        float* bPack = aPack + RowBlock * DepthBlock; // one or two panels' k-blocks when B is packed on the fly
         for (int jc = j0; jc < j1; jc += ColumnBlock)
         {
             int jcEnd = Math.Min(jc + ColumnBlock, j1);
@@ -323,27 +325,40 @@ internal static unsafe class MatMul
                     // product (they share no rows) to save nothing: the rows are short and stay cached.
                     bool direct = job.DepthStride == 1 && i1 - i0 <= RowBlock && wide * TileRows + narrow * NarrowRows == mc;
                     if (!direct) PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide, narrow);
-                    for (int jr = jc; jr < jcEnd; jr += TileColumns)
+                    for (int jr = jc; jr < jcEnd;)
                     {
                         int cols = Math.Min(TileColumns, n - jr);
                         // This panel's columns of C: in C, or past the split in C2.
                         bool second = job.C2 != null && jr >= job.Split;
                         float* cPanel = second ? job.C2 + (jr - job.Split) : job.C + jr;
                         int cl = second ? job.Ldc2 : ldc;
-                        float* panel, nextPanel;
+                        // Vector512: two whole neighbouring panels on one side of the split go through
+                        // together, 32 columns (two vectors) per row: half the C traffic and broadcasts
+                        // per multiply-add of one panel at a time.
+                        int width = level == Level.Vector512 && jr + 2 * TileColumns <= jcEnd && (job.C2 == null || jr + TileColumns != job.Split) ? 2 : 1;
+                        float* panel, panel2, nextPanel, nextPanel2;
                         if (b is not null)
                         {
                             panel = b.Panel(jr / TileColumns) + (long)pc * TileColumns;
-                            // The next panel's kc rows (one 64-byte line each) are fetched while this
-                            // panel's tiles compute, a share per tile: weights too big for L2 would
+                            panel2 = width == 2 ? b.Panel(jr / TileColumns + 1) + (long)pc * TileColumns : null;
+                            // The next panels' kc rows (one 64-byte line each) are fetched while these
+                            // panels' tiles compute, a share per tile: weights too big for L2 would
                             // otherwise arrive from L3 at the pace of the first tile's loads.
-                            nextPanel = jr + TileColumns < jcEnd ? b.Panel(jr / TileColumns + 1) + (long)pc * TileColumns : null;
+                            int after = jr + width * TileColumns;
+                            nextPanel = after < jcEnd ? b.Panel(after / TileColumns) + (long)pc * TileColumns : null;
+                            nextPanel2 = width == 2 && after + TileColumns < jcEnd ? b.Panel(after / TileColumns + 1) + (long)pc * TileColumns : null;
                         }
                         else
                         {
                             panel = bPack;
                             PackPanelSlice(bPack, job.RawB + (long)pc * job.Ldb + jr, job.Ldb, kc, cols);
-                            nextPanel = null;
+                            panel2 = null;
+                            if (width == 2)
+                            {
+                                panel2 = bPack + DepthBlock * TileColumns;
+                                PackPanelSlice(panel2, job.RawB + (long)pc * job.Ldb + jr + TileColumns, job.Ldb, kc, TileColumns);
+                            }
+                            nextPanel = nextPanel2 = null;
                         }
                         int linesPerTile = (kc + tiles - 1) / tiles;
                         for (int t = 0; t < tiles;)
@@ -352,14 +367,17 @@ internal static unsafe class MatMul
                             int height = isWide ? TileRows : NarrowRows;
                             int ir = isWide ? t * TileRows : wide * TileRows + (t - wide) * NarrowRows;
                             int rows = Math.Min(height, mc - ir);
-                            // Vector512: two whole tiles of one height side by side make one 12×16 (or 8×16)
-                            // tile, one 16-float vector per row; a lone or edge tile takes the 256-bit kernel.
+                            // Vector512: two whole tiles of one height side by side make one 12-row (or
+                            // 8-row) tile, one vector per row and panel; with one panel, a lone or edge
+                            // tile takes the 256-bit kernel.
                             bool pair = level == Level.Vector512 && cols == TileColumns && t + 1 < tiles && (t + 1 < wide) == isWide && ir + 2 * height <= mc;
                             int span = pair ? 2 : 1;
                             if (Sse.IsSupported && nextPanel is not null)
                             {
                                 int l0 = t * linesPerTile, l1 = Math.Min(kc, l0 + span * linesPerTile);
                                 for (int line = l0; line < l1; line++) Sse.Prefetch0(nextPanel + (long)line * TileColumns);
+                                if (nextPanel2 is not null)
+                                    for (int line = l0; line < l1; line++) Sse.Prefetch0(nextPanel2 + (long)line * TileColumns);
                             }
                             float* cTile = cPanel + (long)(ic + ir) * cl;
                             // C rows are far apart and usually out of cache: ask for the next tile's
@@ -369,37 +387,57 @@ internal static unsafe class MatMul
                                 int after = ir + span * height;
                                 int nextRows = Math.Min(span * (t + span < wide ? TileRows : NarrowRows), mc - after);
                                 float* next = cPanel + (long)(ic + after) * cl;
-                                for (int r = 0; r < nextRows; r++, next += cl) { Sse.Prefetch0(next); Sse.Prefetch0(next + TileColumns - 1); }
+                                int last = width * TileColumns - 1;
+                                for (int r = 0; r < nextRows; r++, next += cl) { Sse.Prefetch0(next); Sse.Prefetch0(next + last); }
                             }
                             // The tile's A: its rows where they are (row stride, depth step 1), or its packed
                             // micro-panel (row stride 1, depth step = height).
                             float* aTile = direct ? job.A + (long)(ic + ir) * job.RowStride + pc : aPack + (long)ir * kc;
                             int aRows = direct ? job.RowStride : 1, aDepth = direct ? 1 : height;
-                            if (pair)
+                            // The second tile's A, when paired: the next rows in place, or the next micro-panel.
+                            float* aNext = direct ? aTile + (long)height * job.RowStride : aTile + (long)height * kc;
+                            if (width == 2 && rows == height)
                             {
-                                // The second tile's A: the next rows in place, or the next micro-panel.
-                                float* aNext = direct ? aTile + (long)height * job.RowStride : aTile + (long)height * kc;
+                                if (pair && isWide) Kernel512Wide<SixRows, TwoTiles>(cTile, cl, aTile, aNext, aRows, aDepth, panel, panel2, kc, load);
+                                else if (pair) Kernel512Wide<FourRows, TwoTiles>(cTile, cl, aTile, aNext, aRows, aDepth, panel, panel2, kc, load);
+                                else if (isWide) Kernel512Wide<SixRows, OneTile>(cTile, cl, aTile, aTile, aRows, aDepth, panel, panel2, kc, load);
+                                else Kernel512Wide<FourRows, OneTile>(cTile, cl, aTile, aTile, aRows, aDepth, panel, panel2, kc, load);
+                            }
+                            else if (pair)
+                            {
                                 if (isWide) Kernel512<SixRows>(cTile, cl, aTile, aNext, aRows, aDepth, panel, kc, load);
                                 else Kernel512<FourRows>(cTile, cl, aTile, aNext, aRows, aDepth, panel, kc, load);
                             }
-                            else if (rows == height && cols == TileColumns) Kernel(level, isWide, cTile, cl, aTile, aRows, aDepth, panel, kc, load);
                             else
                             {
-                                // Edge tile: through a scratch tile (packed A rows past m are zero; A read in
-                                // place is used only when the tiles cover exactly m rows).
-                                if (load)
-                                    for (int r = 0; r < rows; r++)
-                                        for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * cl + j];
-                                Kernel(level, isWide, tile, TileColumns, aTile, aRows, aDepth, panel, kc, load);
-                                for (int r = 0; r < rows; r++)
-                                    for (int j = 0; j < cols; j++) cTile[(long)r * cl + j] = tile[r * TileColumns + j];
+                                // A lone tile on one panel, or an edge tile (fewer rows or columns than
+                                // the kernel's): on each panel in turn.
+                                for (int w = 0; w < width; w++)
+                                {
+                                    float* cw = cTile + w * TileColumns, pw = w == 0 ? panel : panel2;
+                                    if (rows == height && cols == TileColumns) Kernel(level, isWide, cw, cl, aTile, aRows, aDepth, pw, kc, load);
+                                    else EdgeTile(level, isWide, tile, cw, cl, rows, cols, aTile, aRows, aDepth, pw, kc, load);
+                                }
                             }
                             t += span;
                         }
+                        jr += width * TileColumns;
                     }
                 }
             }
         }
+    }
+
+    // A tile with fewer rows or columns than the kernel's, through a scratch tile (packed A rows past
+    // m are zero; A read in place is used only when the tiles cover exactly m rows).
+    private static void EdgeTile(Level level, bool wide, float* tile, float* cTile, int cl, int rows, int cols, float* a, int aRows, int aDepth, float* panel, int kc, bool load)
+    {
+        if (load)
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < cols; j++) tile[r * TileColumns + j] = cTile[(long)r * cl + j];
+        Kernel(level, wide, tile, TileColumns, a, aRows, aDepth, panel, kc, load);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++) cTile[(long)r * cl + j] = tile[r * TileColumns + j];
     }
 
     // kc rows × cols (≤ 16) of row-major B → one k-major panel slice of 16 columns, zero past cols.
@@ -586,6 +624,10 @@ internal static unsafe class MatMul
     private interface ITileHeight { static abstract int Rows { get; } }
     private struct SixRows : ITileHeight { public static int Rows => TileRows; }
     private struct FourRows : ITileHeight { public static int Rows => NarrowRows; }
+    // How many tiles of that height one Vector512 kernel call computes, also as a type.
+    private interface ITileCount { static abstract int Tiles { get; } }
+    private struct OneTile : ITileCount { public static int Tiles => 1; }
+    private struct TwoTiles : ITileCount { public static int Tiles => 2; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel(Level level, bool wide, float* c, int ldc, float* a, int aRows, int aDepth, float* b, int kc, bool load)
@@ -710,6 +752,91 @@ internal static unsafe class MatMul
         {
             x4.Store(c4); x5.Store(c5);
             y4.Store(d4); y5.Store(d5);
+        }
+    }
+
+    // Vector512 on two neighbouring panels: C[t·h, 32] (+)= A[t·h, kc] · [B | B2][kc, 32] with h = 6 or
+    // 4 rows per tile and t = 1 or 2 tiles (up to 24 accumulators), two vectors per row: columns 0-15
+    // from panel b, 16-31 from panel b2. Per k, two loads of B and one broadcast per row, each used
+    // by two multiply-adds. Rows addressed as in Kernel512 (the second tile from a2 when t = 2).
+    private static void Kernel512Wide<THalf, TCount>(float* c, int ldc, float* a, float* a2, nint aRows, nint aDepth, float* b, float* b2, int kc, bool load)
+        where THalf : struct, ITileHeight where TCount : struct, ITileCount
+    {
+        bool six = THalf.Rows == TileRows, two = TCount.Tiles == 2;
+        nint s = aRows * sizeof(float), step = aDepth * sizeof(float);
+        byte* p0 = (byte*)a, p3 = p0 + 3 * s, q0 = (byte*)a2, q3 = q0 + 3 * s;
+        int h = THalf.Rows;
+        float* c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        float* d0 = c + h * ldc, d1 = d0 + ldc, d2 = d1 + ldc, d3 = d2 + ldc, d4 = d3 + ldc, d5 = d4 + ldc;
+        // xN, uN: row N of the first tile, columns 0-15 and 16-31; yN, vN: the same for the second tile.
+        var x0 = Vector512<float>.Zero; var x1 = x0; var x2 = x0; var x3 = x0; var x4 = x0; var x5 = x0;
+        var u0 = x0; var u1 = x0; var u2 = x0; var u3 = x0; var u4 = x0; var u5 = x0;
+        var y0 = x0; var y1 = x0; var y2 = x0; var y3 = x0; var y4 = x0; var y5 = x0;
+        var v0 = x0; var v1 = x0; var v2 = x0; var v3 = x0; var v4 = x0; var v5 = x0;
+        if (load)
+        {
+            x0 = Vector512.Load(c); x1 = Vector512.Load(c1); x2 = Vector512.Load(c2); x3 = Vector512.Load(c3);
+            u0 = Vector512.Load(c + 16); u1 = Vector512.Load(c1 + 16); u2 = Vector512.Load(c2 + 16); u3 = Vector512.Load(c3 + 16);
+            if (six)
+            {
+                x4 = Vector512.Load(c4); x5 = Vector512.Load(c5);
+                u4 = Vector512.Load(c4 + 16); u5 = Vector512.Load(c5 + 16);
+            }
+            if (two)
+            {
+                y0 = Vector512.Load(d0); y1 = Vector512.Load(d1); y2 = Vector512.Load(d2); y3 = Vector512.Load(d3);
+                v0 = Vector512.Load(d0 + 16); v1 = Vector512.Load(d1 + 16); v2 = Vector512.Load(d2 + 16); v3 = Vector512.Load(d3 + 16);
+                if (six)
+                {
+                    y4 = Vector512.Load(d4); y5 = Vector512.Load(d5);
+                    v4 = Vector512.Load(d4 + 16); v5 = Vector512.Load(d5 + 16);
+                }
+            }
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b2);
+            var e = Vector512.Create(*(float*)p0); x0 = Vector512.FusedMultiplyAdd(e, b0, x0); u0 = Vector512.FusedMultiplyAdd(e, b1, u0);
+            e = Vector512.Create(*(float*)(p0 + s)); x1 = Vector512.FusedMultiplyAdd(e, b0, x1); u1 = Vector512.FusedMultiplyAdd(e, b1, u1);
+            e = Vector512.Create(*(float*)(p0 + 2 * s)); x2 = Vector512.FusedMultiplyAdd(e, b0, x2); u2 = Vector512.FusedMultiplyAdd(e, b1, u2);
+            e = Vector512.Create(*(float*)p3); x3 = Vector512.FusedMultiplyAdd(e, b0, x3); u3 = Vector512.FusedMultiplyAdd(e, b1, u3);
+            if (six)
+            {
+                e = Vector512.Create(*(float*)(p3 + s)); x4 = Vector512.FusedMultiplyAdd(e, b0, x4); u4 = Vector512.FusedMultiplyAdd(e, b1, u4);
+                e = Vector512.Create(*(float*)(p3 + 2 * s)); x5 = Vector512.FusedMultiplyAdd(e, b0, x5); u5 = Vector512.FusedMultiplyAdd(e, b1, u5);
+            }
+            if (two)
+            {
+                e = Vector512.Create(*(float*)q0); y0 = Vector512.FusedMultiplyAdd(e, b0, y0); v0 = Vector512.FusedMultiplyAdd(e, b1, v0);
+                e = Vector512.Create(*(float*)(q0 + s)); y1 = Vector512.FusedMultiplyAdd(e, b0, y1); v1 = Vector512.FusedMultiplyAdd(e, b1, v1);
+                e = Vector512.Create(*(float*)(q0 + 2 * s)); y2 = Vector512.FusedMultiplyAdd(e, b0, y2); v2 = Vector512.FusedMultiplyAdd(e, b1, v2);
+                e = Vector512.Create(*(float*)q3); y3 = Vector512.FusedMultiplyAdd(e, b0, y3); v3 = Vector512.FusedMultiplyAdd(e, b1, v3);
+                if (six)
+                {
+                    e = Vector512.Create(*(float*)(q3 + s)); y4 = Vector512.FusedMultiplyAdd(e, b0, y4); v4 = Vector512.FusedMultiplyAdd(e, b1, v4);
+                    e = Vector512.Create(*(float*)(q3 + 2 * s)); y5 = Vector512.FusedMultiplyAdd(e, b0, y5); v5 = Vector512.FusedMultiplyAdd(e, b1, v5);
+                }
+            }
+            p0 += step; p3 += step; q0 += step; q3 += step;
+            b += TileColumns; b2 += TileColumns;
+        }
+        x0.Store(c); x1.Store(c1); x2.Store(c2); x3.Store(c3);
+        u0.Store(c + 16); u1.Store(c1 + 16); u2.Store(c2 + 16); u3.Store(c3 + 16);
+        if (six)
+        {
+            x4.Store(c4); x5.Store(c5);
+            u4.Store(c4 + 16); u5.Store(c5 + 16);
+        }
+        if (two)
+        {
+            y0.Store(d0); y1.Store(d1); y2.Store(d2); y3.Store(d3);
+            v0.Store(d0 + 16); v1.Store(d1 + 16); v2.Store(d2 + 16); v3.Store(d3 + 16);
+            if (six)
+            {
+                y4.Store(d4); y5.Store(d5);
+                v4.Store(d4 + 16); v5.Store(d5 + 16);
+            }
         }
     }
 

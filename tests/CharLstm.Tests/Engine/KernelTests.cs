@@ -74,7 +74,9 @@ public sealed unsafe class KernelTests
         // the kernel reads A in place at each k-block's offset); A as given and as its transpose.
         // With Vector512, neighbouring whole tiles of one height go in pairs (12 or 8 rows: 32 rows are
         // two 12-row pairs and an 8-row pair, 50 three 12-row pairs, a lone 6-row tile and an 8-row
-        // pair), and lone or edge tiles through the Vector256 kernel.
+        // pair), on two whole panels at once where there are two (n = 33, 48, 65, 272, 512, 1040; and
+        // per member with 2 and 3 threads) or on one (n = 16, 17, 20), and edge tiles through the
+        // Vector256 kernel.
         var data = new TheoryData<int, int, int, bool>();
         foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 17, 3), (6, 16, 7), (7, 33, 64), (13, 65, 257), (150, 40, 9), (20, 272, 300), (64, 512, 128), (9, 40, 800), (7, 1040, 5), (32, 48, 20), (50, 33, 17), (2, 16, 9), (10, 17, 6), (97, 20, 4), (195, 17, 3), (64, 40, 800), (32, 33, 900) })
             foreach (bool transposed in new[] { false, true })
