@@ -29,8 +29,8 @@ namespace CharLstm.Numerics;
 /// With Vector512, two neighbouring whole panels are computed together, 32 columns as two vectors
 /// per row, on two neighbouring tiles of one height (12 or 8 rows: 24 or 16 accumulators, two loads
 /// of B and one broadcast per row per k, each broadcast used by two multiply-adds) or on a lone
-/// tile; a panel left alone pairs its tiles instead (12×16 or 8×16, the broadcasts folded into the
-/// multiply-adds), and edge tiles keep the Vector256 kernel.</para>
+/// tile; a panel left alone pairs its tiles instead (12×16 or 8×16), and edge tiles keep the
+/// Vector256 kernel. One generic Vector512 kernel serves all four shapes.</para>
 /// </remarks>
 internal static unsafe class MatMul
 {
@@ -703,10 +703,10 @@ internal static unsafe class MatMul
     // Vector512: C[t·h, 16·w] (+)= A[t·h, kc] · B[kc, 16·w] with h = 6 or 4 rows per tile, t = 1 or 2
     // tiles and w = 1 or 2 panels (columns 0-15 from panel b, 16-31 from b2): one 16-float vector per
     // row and panel, up to 24 accumulators. Per k, one load per panel and one broadcast per row, used
-    // by w multiply-adds (with one panel the JIT folds it into the multiply-add, `{1to16}`). Rows
-    // 0..h-1 come from `a`, rows h..2h-1 from `a2` (each as in Kernel256: row r at r·aRows, depth p
-    // at p·aDepth). Four row pointers and the row stride address all rows (rows 0-2 of a tile from its
-    // first pointer, 3-5 from a second one three rows on), so nothing is kept on the stack.
+    // by w multiply-adds. Rows 0..h-1 come from `a`, rows h..2h-1 from `a2` (each as in Kernel256:
+    // row r at r·aRows, depth p at p·aDepth). Four row pointers and the row stride address all rows
+    // (rows 0-2 of a tile from its first pointer, 3-5 from a second one three rows on), so nothing is
+    // kept on the stack.
     private static void Kernel512<THalf, TTiles, TPanels>(float* c, int ldc, float* a, float* a2, nint aRows, nint aDepth, float* b, float* b2, int kc, bool load)
         where THalf : struct, ITileHeight where TTiles : struct, ICount where TPanels : struct, ICount
     {
