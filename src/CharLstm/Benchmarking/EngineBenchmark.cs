@@ -217,8 +217,8 @@ public static unsafe class EngineBenchmark
         typeof(EngineBenchmark).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? typeof(EngineBenchmark).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    /// <summary>The widest SIMD the matrix kernels use on this machine (<c>Vector256</c>, <c>Vector128</c> or <c>scalar</c>).</summary>
-    public static string SimdLevel => Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
+    /// <summary>The widest SIMD the matrix kernels use on this machine (<c>Vector512</c>, <c>Vector256</c>, <c>Vector128</c> or <c>scalar</c>).</summary>
+    public static string SimdLevel => MatMul.BestLevel == MatMul.Level.Scalar ? "scalar" : MatMul.BestLevel.ToString();
 
     /// <summary>Runs one benchmark; progress lines go to <paramref name="log"/> (stderr in the CLI).</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
