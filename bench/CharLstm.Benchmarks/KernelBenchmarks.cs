@@ -34,7 +34,7 @@ public unsafe class MatMulBenchmarks
         var b = Enumerable.Range(0, _k * _n).Select(_ => rng.NextUniform(-1, 1)).ToArray();
         _c = new float[_m * _n];
         _team = new ThreadTeam(Threads);
-        fixed (float* pb = b) _b.Pack(_team, pb, _n, _k, _n);
+        fixed (float* pb = b) _b.Pack(_team, MatrixView.Dense(pb, _k, _n));
     }
 
     [GlobalCleanup]
@@ -44,7 +44,7 @@ public unsafe class MatMulBenchmarks
     [Benchmark]
     public void Multiply()
     {
-        fixed (float* a = _a, c = _c) MatMul.Multiply(_team, c, _n, a, _k, 1, _b, _m, accumulate: false);
+        fixed (float* a = _a, c = _c) MatMul.Multiply(_team, MatrixView.Dense(c, _m, _n), MatrixView.Dense(a, _m, _k), _b, accumulate: false);
     }
 }
 

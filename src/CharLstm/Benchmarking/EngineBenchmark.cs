@@ -533,15 +533,15 @@ public static unsafe class EngineBenchmark
             fixed (float* pa = a, pb = b, pc = cMat)
             {
                 float* ap = pa, bp = pb, cp = pc;
-                void Step() => MatMul.Multiply(team, cp, n, ap, k, bp, n, m, n, k, accumulate: false);
+                void Step() => MatMul.Multiply(team, MatrixView.Dense(cp, m, n), MatrixView.Dense(ap, m, k), MatrixView.Dense(bp, k, n), accumulate: false);
                 for (int i = 0; i < Math.Max(s.Warmup, 1); i++) Step();
                 var reps = TimedReps(Step, gflop, s.Seconds, s.Reps, $"sgemm {name}", log);
                 double[]? packedReps = null;
                 if (weightB)
                 {
                     // As the engine runs it: the weights packed once, outside the timed products.
-                    packed.Pack(team, bp, n, k, n);
-                    void PackedStep() => MatMul.Multiply(team, cp, n, ap, k, 1, packed, m, accumulate: false);
+                    packed.Pack(team, MatrixView.Dense(bp, k, n));
+                    void PackedStep() => MatMul.Multiply(team, MatrixView.Dense(cp, m, n), MatrixView.Dense(ap, m, k), packed, accumulate: false);
                     for (int i = 0; i < Math.Max(s.Warmup, 1); i++) PackedStep();
                     packedReps = TimedReps(PackedStep, gflop, s.Seconds, s.Reps, $"sgemm {name} (B packed once)", log);
                 }

@@ -80,12 +80,12 @@ public sealed unsafe class InferenceModel
             else
             {
                 var w = new PackedMatrix();
-                w.PackTransposed(team, wih0, Config.EmbeddingSize, Config.EmbeddingSize, gw);
-                fixed (float* t = table) MatMul.Multiply(team, t, gw, p + model.Layout["embedding.weight"].Offset, Config.EmbeddingSize, 1, w, v, accumulate: true);
+                w.Pack(team, MatrixView.Dense(wih0, gw, Config.EmbeddingSize).Transposed);
+                fixed (float* t = table) MatMul.Multiply(team, MatrixView.Dense(t, v, gw), MatrixView.Dense(p + model.Layout["embedding.weight"].Offset, v, Config.EmbeddingSize), w, accumulate: true);
             }
             InputTable = Regroup(table, v, h);
             Head = new PackedMatrix();
-            Head.PackTransposed(team, p + model.Layout["head.weight"].Offset, h, h, v);
+            Head.Pack(team, MatrixView.Dense(p + model.Layout["head.weight"].Offset, v, h).Transposed);
             HeadBias = model.View("head.bias").ToArray();
         }
     }
@@ -353,7 +353,7 @@ public sealed unsafe class InferenceSession : IDisposable
                         else model.Bias[l].AsSpan(q0, ldg).CopyTo(dst);
                     }
                     if (bsz == 1) MatMul.MultiplyVector(chunkGates - q0, x, weights, q0, q1, accumulate: true);
-                    else MatMul.MultiplyColumns(scratch, chunkGates - q0, ldg, x, weights.K, 1, weights, bsz, q0, q1, accumulate: true);
+                    else MatMul.MultiplyColumns(scratch, new MatrixView(chunkGates - q0, bsz, weights.N, ldg), MatrixView.Dense(x, bsz, weights.K), weights, q0, q1, accumulate: true);
                     clock?.Lap(Phase.LayerProducts);
                     for (int b = 0; b < bsz; b++)
                         for (int g = ga; g < gb; g++)
@@ -382,7 +382,7 @@ public sealed unsafe class InferenceSession : IDisposable
             {
                 for (int b = 0; b < bsz; b++) model.HeadBias.AsSpan(c0, c1 - c0).CopyTo(new Span<float>(logits + (long)b * v + c0, c1 - c0));
                 if (bsz == 1) MatMul.MultiplyVector(logits, top, head, c0, c1, accumulate: true);
-                else MatMul.MultiplyColumns(scratch, logits, v, top, h, 1, head, bsz, c0, c1, accumulate: true);
+                else MatMul.MultiplyColumns(scratch, MatrixView.Dense(logits, bsz, v), MatrixView.Dense(top, bsz, h), head, c0, c1, accumulate: true);
             }
             clock?.Lap(Phase.Head);
         }

@@ -199,7 +199,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                 float* whh = prm + layout[$"lstm.weight_hh_l{l}"].Offset;
                 float* bih = prm + layout[$"lstm.bias_ih_l{l}"].Offset;
                 float* bhh = prm + layout[$"lstm.bias_hh_l{l}"].Offset;
-                _recurrentWeights[l].PackTransposed(_team, whh, h, h, gw);
+                _recurrentWeights[l].Pack(_team, MatrixView.Dense(whh, gw, h).Transposed);
                 Clock?.Lap(Phase.Pack);
                 fixed (float* gates = _gates[l], hs = _hiddenSeq[l], cs = _cell[l], tc = _tanhCell[l])
                 {
@@ -214,11 +214,11 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                         {
                             var bias = new GatherJob { Gates = table, Bih = bih, Bhh = bhh, Width = gw };
                             _team.For(v, 1, &BiasRows, &bias);
-                            if (_config.OneHot) MatMul.Transpose(table, gw, wih, inSize, gw, v, accumulate: true); // table += W_ihᵀ
+                            if (_config.OneHot) MatMul.Transpose(MatrixView.Dense(table, v, gw), new MatrixView(wih, gw, v, inSize), accumulate: true); // table += W_ihᵀ
                             else
                             {
-                                _inputWeights[l].PackTransposed(_team, wih, inSize, inSize, gw);
-                                MatMul.Multiply(_team, table, gw, prm + layout["embedding.weight"].Offset, inSize, 1, _inputWeights[l], v, accumulate: true);
+                                _inputWeights[l].Pack(_team, MatrixView.Dense(wih, gw, inSize).Transposed);
+                                MatMul.Multiply(_team, MatrixView.Dense(table, v, gw), MatrixView.Dense(prm + layout["embedding.weight"].Offset, v, inSize), _inputWeights[l], accumulate: true);
                             }
                         }
                         var job = new GatherJob { Gates = gates, Table = _inputTable, Tokens = _inputs, Width = gw };
@@ -227,13 +227,13 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                     }
                     else
                     {
-                        _inputWeights[l].PackTransposed(_team, wih, inSize, inSize, gw);
+                        _inputWeights[l].Pack(_team, MatrixView.Dense(wih, gw, inSize).Transposed);
                         Clock?.Lap(Phase.Pack);
                         var job = new GatherJob { Gates = gates, Bih = bih, Bhh = bhh, Width = gw };
                         _team.For(n, 1, &BiasRows, &job);
                         Clock?.Lap(Phase.InputProjection);
                         var (xArr, xOff) = LayerInput(l);
-                        fixed (float* x = xArr) MatMul.Multiply(_team, gates, gw, x + xOff, inSize, 1, _inputWeights[l], n, accumulate: true);
+                        fixed (float* x = xArr) MatMul.Multiply(_team, MatrixView.Dense(gates, n, gw), MatrixView.Dense(x + xOff, n, inSize), _inputWeights[l], accumulate: true);
                         Clock?.Lap(Phase.InputProjection);
                     }
 
@@ -243,7 +243,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                     for (int t = 0; t < _seqLen; t++)
                     {
                         long rowT = (long)t * bsz;
-                        MatMul.Multiply(_team, gates + rowT * gw, gw, hs + rowT * h, h, 1, _recurrentWeights[l], bsz, accumulate: true);
+                        MatMul.Multiply(_team, MatrixView.Dense(gates + rowT * gw, bsz, gw), MatrixView.Dense(hs + rowT * h, bsz, h), _recurrentWeights[l], accumulate: true);
                         Clock?.Lap(Phase.Recurrent);
                         var cellJob = new CellJob
                         {
@@ -263,7 +263,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
             // Head: logits = b + Y · W_headᵀ; then softmax and the loss, row by row.
             float* headW = prm + layout["head.weight"].Offset;
             float* headB = prm + layout["head.bias"].Offset;
-            _headWeights.PackTransposed(_team, headW, h, h, v);
+            _headWeights.Pack(_team, MatrixView.Dense(headW, v, h).Transposed);
             Clock?.Lap(Phase.Pack);
             fixed (float* logits = _logits, probs = _probs, y = LayerOutputArray(_layers - 1))
             fixed (int* tg = _targets)
@@ -271,7 +271,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
             {
                 var biasJob = new GatherJob { Gates = logits, Bih = headB, Width = v };
                 _team.For(n, 1, &BiasRows, &biasJob);
-                MatMul.Multiply(_team, logits, v, y + LayerOutputOffset(_layers - 1), h, 1, _headWeights, n, accumulate: true);
+                MatMul.Multiply(_team, MatrixView.Dense(logits, n, v), MatrixView.Dense(y + LayerOutputOffset(_layers - 1), n, h), _headWeights, accumulate: true);
                 Clock?.Lap(Phase.Head);
                 var lossJob = new LossJob { Logits = logits, Probs = probs, Targets = tg, RowLoss = rowLoss, Vocab = v };
                 _team.For(n, 16, &LossRows, &lossJob);
@@ -328,16 +328,16 @@ public sealed unsafe class TrainingWorkspace : IDisposable
             var headW = layout["head.weight"];
             fixed (float* y = LayerOutputArray(_layers - 1))
             {
-                _activations.Pack(_team, y + LayerOutputOffset(_layers - 1), h, n, h);
+                _activations.Pack(_team, MatrixView.Dense(y + LayerOutputOffset(_layers - 1), n, h));
                 Clock?.Lap(Phase.Pack);
-                MatMul.Multiply(_team, grad + headW.Offset, h, dLogits, 1, v, _activations, v, accumulate: true);
+                MatMul.Multiply(_team, MatrixView.Dense(grad + headW.Offset, v, h), MatrixView.Dense(dLogits, n, v).Transposed, _activations, accumulate: true);
                 Clock?.Lap(Phase.WeightGradients);
             }
             ColumnSums(grad + layout["head.bias"].Offset, null, dLogits, n, v);
             Clock?.Lap(Phase.BiasSums);
-            _backWeights.Pack(_team, prm + headW.Offset, h, v, h);
+            _backWeights.Pack(_team, MatrixView.Dense(prm + headW.Offset, v, h));
             Clock?.Lap(Phase.Pack);
-            MatMul.Multiply(_team, dOut, h, dLogits, v, 1, _backWeights, n, accumulate: false);
+            MatMul.Multiply(_team, MatrixView.Dense(dOut, n, h), MatrixView.Dense(dLogits, n, v), _backWeights, accumulate: false);
             Clock?.Lap(Phase.InputGradients);
 
             for (int l = _layers - 1; l >= 0; l--)
@@ -346,7 +346,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                 int inSize = _config.LayerInputSize(l);
                 var wih = layout[$"lstm.weight_ih_l{l}"];
                 var whh = layout[$"lstm.weight_hh_l{l}"];
-                _backRecurrent.Pack(_team, prm + whh.Offset, h, gw, h);
+                _backRecurrent.Pack(_team, MatrixView.Dense(prm + whh.Offset, gw, h));
                 Clock?.Lap(Phase.Pack);
 
                 // Backward through time: the recurrent gradient dh and the cell gradient dc run right to left.
@@ -364,7 +364,7 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                         };
                         _team.For(bsz, 1, &CellBackwardRows, &cellJob);
                         Clock?.Lap(Phase.CellBackward);
-                        MatMul.Multiply(_team, dh, h, dGates + rowT * gw, gw, 1, _backRecurrent, bsz, accumulate: false);
+                        MatMul.Multiply(_team, MatrixView.Dense(dh, bsz, h), MatrixView.Dense(dGates + rowT * gw, bsz, gw), _backRecurrent, accumulate: false);
                         Clock?.Lap(Phase.RecurrentBackward);
                     }
                 }
@@ -384,17 +384,17 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                         var (xArr, xOff) = LayerInput(l);
                         fixed (float* x = xArr)
                         {
-                            _activations.PackSideBySide(_team, x + xOff, inSize, inSize, hs, h, h, n);
+                            _activations.PackSideBySide(_team, MatrixView.Dense(x + xOff, n, inSize), MatrixView.Dense(hs, n, h));
                             Clock?.Lap(Phase.Pack);
-                            MatMul.MultiplySplit(_team, grad + wih.Offset, inSize, grad + whh.Offset, h, inSize, dGates, 1, gw, _activations, gw, accumulate: true);
+                            MatMul.MultiplySplit(_team, MatrixView.Dense(grad + wih.Offset, gw, inSize), MatrixView.Dense(grad + whh.Offset, gw, h), MatrixView.Dense(dGates, n, gw).Transposed, _activations, accumulate: true);
                             Clock?.Lap(Phase.WeightGradients);
                         }
                     }
                     else
                     {
-                        _activations.Pack(_team, hs, h, n, h);
+                        _activations.Pack(_team, MatrixView.Dense(hs, n, h));
                         Clock?.Lap(Phase.Pack);
-                        MatMul.Multiply(_team, grad + whh.Offset, h, dGates, 1, gw, _activations, gw, accumulate: true);
+                        MatMul.Multiply(_team, MatrixView.Dense(grad + whh.Offset, gw, h), MatrixView.Dense(dGates, n, gw).Transposed, _activations, accumulate: true);
                         Clock?.Lap(Phase.WeightGradients);
                     }
                 }
@@ -420,15 +420,15 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                         // The bias gradients are Σ_v S[v]: V rows to add instead of B·T.
                         ColumnSums(dBih, dBhh, dT, v, gw);
                         Clock?.Lap(Phase.BiasSums);
-                        if (_config.OneHot) MatMul.Transpose(grad + wih.Offset, inSize, dT, gw, v, gw, accumulate: true); // dW_ih += Sᵀ
+                        if (_config.OneHot) MatMul.Transpose(new MatrixView(grad + wih.Offset, gw, v, inSize), MatrixView.Dense(dT, v, gw), accumulate: true); // dW_ih += Sᵀ
                         else
                         {
                             float* emb = prm + layout["embedding.weight"].Offset;
-                            _activations.Pack(_team, emb, inSize, v, inSize);
-                            MatMul.Multiply(_team, grad + wih.Offset, inSize, dT, 1, gw, _activations, gw, accumulate: true);
+                            _activations.Pack(_team, MatrixView.Dense(emb, v, inSize));
+                            MatMul.Multiply(_team, MatrixView.Dense(grad + wih.Offset, gw, inSize), MatrixView.Dense(dT, v, gw).Transposed, _activations, accumulate: true);
                             Clock?.Lap(Phase.WeightGradients);
-                            _backWeights.Pack(_team, prm + wih.Offset, inSize, gw, inSize);
-                            MatMul.Multiply(_team, grad + layout["embedding.weight"].Offset, inSize, dT, gw, 1, _backWeights, v, accumulate: true);
+                            _backWeights.Pack(_team, MatrixView.Dense(prm + wih.Offset, gw, inSize));
+                            MatMul.Multiply(_team, MatrixView.Dense(grad + layout["embedding.weight"].Offset, v, inSize), MatrixView.Dense(dT, v, gw), _backWeights, accumulate: true);
                             Clock?.Lap(Phase.InputGradients);
                         }
                         Clock?.Lap(Phase.WeightGradients);
@@ -440,17 +440,17 @@ public sealed unsafe class TrainingWorkspace : IDisposable
                     var (inArr, inOff) = LayerInput(l);
                     fixed (float* x = inArr)
                     {
-                        _activations.Pack(_team, x + inOff, inSize, n, inSize);
+                        _activations.Pack(_team, MatrixView.Dense(x + inOff, n, inSize));
                         Clock?.Lap(Phase.Pack);
-                        MatMul.Multiply(_team, grad + wih.Offset, inSize, dGates, 1, gw, _activations, gw, accumulate: true);
+                        MatMul.Multiply(_team, MatrixView.Dense(grad + wih.Offset, gw, inSize), MatrixView.Dense(dGates, n, gw).Transposed, _activations, accumulate: true);
                         Clock?.Lap(Phase.WeightGradients);
                     }
                 }
 
                 // Gradient for the layer below: dX = dG · W_ih.
-                _backWeights.Pack(_team, prm + wih.Offset, inSize, gw, inSize);
+                _backWeights.Pack(_team, MatrixView.Dense(prm + wih.Offset, gw, inSize));
                 Clock?.Lap(Phase.Pack);
-                MatMul.Multiply(_team, dOut, h, dGates, gw, 1, _backWeights, n, accumulate: false);
+                MatMul.Multiply(_team, MatrixView.Dense(dOut, n, h), MatrixView.Dense(dGates, n, gw), _backWeights, accumulate: false);
                 Clock?.Lap(Phase.InputGradients);
             }
         }

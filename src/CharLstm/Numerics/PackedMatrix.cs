@@ -51,37 +51,32 @@ internal sealed unsafe class PackedMatrix
         K = k; N = n;
     }
 
-    /// <summary>Packs B (K, N), row-major with row stride <paramref name="ldb"/>.</summary>
-    public void Pack(ThreadTeam team, float* b, int ldb, int k, int n)
+    /// <summary>
+    /// Packs B (K, N) = <paramref name="b"/>: row-major, or any view such as the transpose of
+    /// PyTorch's (out, in) weights (<see cref="MatrixView.Transposed"/>), so no transpose is ever
+    /// materialised.
+    /// </summary>
+    public void Pack(ThreadTeam team, MatrixView b)
     {
-        Reshape(k, n);
-        var job = new PackJob { Target = this, Source = b, Stride = ldb, Transposed = false };
+        Reshape(b.Rows, b.Columns);
+        var job = new PackJob { Target = this, Source = b };
         team.Run(&PackPanels, &job);
     }
 
     /// <summary>
-    /// Packs B = [B1 | B2] (K, N1 + N2) from two row-major matrices side by side, B1 (K, N1) with row
-    /// stride <paramref name="ldb1"/> and B2 (K, N2) with row stride <paramref name="ldb2"/>, so one
-    /// product can multiply by both. <paramref name="n1"/> must be a multiple of <see cref="Width"/>:
-    /// every panel then comes from one of the two.
+    /// Packs B = [<paramref name="left"/> | <paramref name="right"/>], two row-major matrices with the
+    /// same rows side by side, so one product can multiply by both (see <see cref="MatMul.MultiplySplit"/>).
+    /// <paramref name="left"/>'s width must be a multiple of <see cref="Width"/>: every panel then comes
+    /// from one of the two.
     /// </summary>
-    public void PackSideBySide(ThreadTeam team, float* b1, int ldb1, int n1, float* b2, int ldb2, int n2, int k)
+    public void PackSideBySide(ThreadTeam team, MatrixView left, MatrixView right)
     {
-        if (n1 <= 0 || n1 % Width != 0) throw new ArgumentOutOfRangeException(nameof(n1), n1, $"the first block's width must be a positive multiple of {Width}");
-        if (n2 <= 0) throw new ArgumentOutOfRangeException(nameof(n2), n2, "the second block must have columns");
-        Reshape(k, n1 + n2);
-        var job = new PackJob { Target = this, Source = b1, Stride = ldb1, Source2 = b2, Stride2 = ldb2, Split = n1, Transposed = false };
-        team.Run(&PackPanels, &job);
-    }
-
-    /// <summary>
-    /// Packs B = Wᵀ from W (N, K) row-major with row stride <paramref name="ldw"/>: the layout of
-    /// PyTorch's weights, so no transpose is ever materialised.
-    /// </summary>
-    public void PackTransposed(ThreadTeam team, float* w, int ldw, int k, int n)
-    {
-        Reshape(k, n);
-        var job = new PackJob { Target = this, Source = w, Stride = ldw, Transposed = true };
+        int n1 = left.Columns, n2 = right.Columns;
+        if (n1 <= 0 || n1 % Width != 0) throw new ArgumentOutOfRangeException(nameof(left), n1, $"the left block's width must be a positive multiple of {Width}");
+        if (n2 <= 0) throw new ArgumentOutOfRangeException(nameof(right), n2, "the right block must have columns");
+        if (left.Rows != right.Rows || !left.IsRowMajor || !right.IsRowMajor) throw new ArgumentException("both blocks must be row-major with the same rows", nameof(right));
+        Reshape(left.Rows, n1 + n2);
+        var job = new PackJob { Target = this, Source = left, Second = right, Split = n1 };
         team.Run(&PackPanels, &job);
     }
 
@@ -94,11 +89,9 @@ internal sealed unsafe class PackedMatrix
     private struct PackJob
     {
         public PackedMatrix Target;
-        public float* Source;
-        public int Stride;
-        public float* Source2;   // columns from Split on come from here (row stride Stride2), when set
-        public int Stride2, Split;
-        public bool Transposed;
+        public MatrixView Source;
+        public MatrixView Second;   // columns from Split on come from here, when set
+        public int Split;
     }
 
     private static void PackPanels(void* state, int member, int members)
@@ -111,29 +104,31 @@ internal sealed unsafe class PackedMatrix
         {
             float* dst = t.Panel(q);
             int j0 = q * Width, cols = Math.Min(Width, n - j0);
-            float* source = job.Source;
-            int stride = job.Stride, c0 = j0;
-            if (job.Source2 != null && j0 >= job.Split) { source = job.Source2; stride = job.Stride2; c0 = j0 - job.Split; }
-            if (job.Transposed)
-            {
-                for (int jj = 0; jj < Width; jj++)
-                {
-                    if (jj >= cols) { for (int p = 0; p < k; p++) dst[(long)p * Width + jj] = 0f; continue; }
-                    float* src = job.Source + (long)(j0 + jj) * job.Stride;
-                    for (int p = 0; p < k; p++) dst[(long)p * Width + jj] = src[p];
-                }
-            }
-            else if (cols == Width)
+            var source = job.Source;
+            int c0 = j0;
+            if (job.Second.Data != null && j0 >= job.Split) { source = job.Second; c0 = j0 - job.Split; }
+            if (source.IsRowMajor && cols == Width)
             {
                 for (int p = 0; p < k; p++)
-                    Unsafe.CopyBlockUnaligned(dst + (long)p * Width, source + (long)p * stride + c0, Width * sizeof(float));
+                    Unsafe.CopyBlockUnaligned(dst + (long)p * Width, source.At(p, c0), Width * sizeof(float));
+            }
+            else if (source.IsRowMajor)
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    float* row = dst + (long)p * Width, src = source.At(p, c0);
+                    for (int jj = 0; jj < Width; jj++) row[jj] = jj < cols ? src[jj] : 0f;
+                }
             }
             else
             {
-                for (int p = 0; p < k; p++)
+                // Column by column: for a transposed row-major matrix each column is contiguous.
+                for (int jj = 0; jj < Width; jj++)
                 {
-                    float* row = dst + (long)p * Width, src = source + (long)p * stride + c0;
-                    for (int jj = 0; jj < Width; jj++) row[jj] = jj < cols ? src[jj] : 0f;
+                    if (jj >= cols) { for (int p = 0; p < k; p++) dst[(long)p * Width + jj] = 0f; continue; }
+                    float* src = source.At(0, c0 + jj);
+                    long stride = source.RowStride;
+                    for (int p = 0; p < k; p++) dst[(long)p * Width + jj] = src[p * stride];
                 }
             }
         }

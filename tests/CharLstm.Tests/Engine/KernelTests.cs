@@ -36,8 +36,8 @@ public sealed unsafe class KernelTests
             var fast = Random(Math.Max(1, m * ldc), 3); var slow = (float[])fast.Clone();
             fixed (float* pa = a, pb = b, pf = fast, ps = slow)
             {
-                MatMul.Multiply(pf, ldc, pa, lda, pb, ldb, m, n, k, accumulate);
-                MatMul.MultiplyReference(ps, ldc, pa, lda, pb, ldb, m, n, k, accumulate);
+                MatMul.Multiply(MatMul.CallerTeam, new MatrixView(pf, m, n, ldc), new MatrixView(pa, m, k, lda), new MatrixView(pb, k, n, ldb), accumulate);
+                MatMul.MultiplyReference(new MatrixView(ps, m, n, ldc), new MatrixView(pa, m, k, lda), new MatrixView(pb, k, n, ldb), accumulate);
             }
             Assert.Equal(slow, fast);
         }
@@ -55,12 +55,12 @@ public sealed unsafe class KernelTests
         {
             var expected = Random(m * ldc, 23);
             var start = (float[])expected.Clone();
-            fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(pe, ldc, pa, lda, pb, ldb, m, n, k, accumulate);
+            fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(new MatrixView(pe, m, n, ldc), new MatrixView(pa, m, k, lda), new MatrixView(pb, k, n, ldb), accumulate);
             foreach (int threads in new[] { 1, 2, 3 })
             {
                 using var team = new ThreadTeam(threads);
                 var actual = (float[])start.Clone();
-                fixed (float* pa = a, pb = b, pc = actual) MatMul.Multiply(team, pc, ldc, pa, lda, pb, ldb, m, n, k, accumulate);
+                fixed (float* pa = a, pb = b, pc = actual) MatMul.Multiply(team, new MatrixView(pc, m, n, ldc), new MatrixView(pa, m, k, lda), new MatrixView(pb, k, n, ldb), accumulate);
                 Assert.True(expected.AsSpan().SequenceEqual(actual), $"{threads} threads, accumulate {accumulate}");
             }
         }
@@ -111,19 +111,19 @@ public sealed unsafe class KernelTests
         var a = Random((transposedA ? k : m) * lda, 11);
         var b = Random(k * ldb, 12);
         var packed = new PackedMatrix();
-        fixed (float* pb = b) packed.Pack(MatMul.CallerTeam, pb, ldb, k, n);
+        fixed (float* pb = b) packed.Pack(MatMul.CallerTeam, new MatrixView(pb, k, n, ldb));
         for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) Assert.Equal(b[p * ldb + j], packed[p, j]);
         foreach (bool accumulate in new[] { false, true })
         {
             var start = Random(m * ldc, 13);
             var expected = (float[])start.Clone();
-            fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(pe, ldc, pa, rowStride, depthStride, pb, ldb, m, n, k, accumulate);
+            fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(new MatrixView(pe, m, n, ldc), new MatrixView(pa, m, k, rowStride, depthStride), new MatrixView(pb, k, n, ldb), accumulate);
             foreach (var level in new[] { MatMul.Level.Scalar, MatMul.Level.Vector128, MatMul.Level.Vector256, MatMul.Level.Vector512 })
                 foreach (int threads in new[] { 1, 2, 3 })
                 {
                     var actual = (float[])start.Clone();
                     using var team = new ThreadTeam(threads);
-                    fixed (float* pa = a, pc = actual) MatMul.Multiply(team, pc, ldc, pa, rowStride, depthStride, packed, m, accumulate, level);
+                    fixed (float* pa = a, pc = actual) MatMul.Multiply(team, new MatrixView(pc, m, n, ldc), new MatrixView(pa, m, k, rowStride, depthStride), packed, accumulate, level);
                     Assert.True(expected.AsSpan().SequenceEqual(actual), $"level {level}, {threads} threads, accumulate {accumulate}");
                 }
         }
@@ -141,7 +141,7 @@ public sealed unsafe class KernelTests
         var b1 = Random(k * ldb1, 22);
         var b2 = Random(k * ldb2, 23);
         var packed = new PackedMatrix();
-        fixed (float* p1 = b1, p2 = b2) packed.PackSideBySide(MatMul.CallerTeam, p1, ldb1, n1, p2, ldb2, n2, k);
+        fixed (float* p1 = b1, p2 = b2) packed.PackSideBySide(MatMul.CallerTeam, new MatrixView(p1, k, n1, ldb1), new MatrixView(p2, k, n2, ldb2));
         Assert.Equal(n1 + n2, packed.N);
         for (int p = 0; p < k; p++)
         {
@@ -156,8 +156,8 @@ public sealed unsafe class KernelTests
             var expected2 = (float[])start2.Clone();
             fixed (float* pa = a, p1 = b1, p2 = b2, e1 = expected1, e2 = expected2)
             {
-                MatMul.MultiplyReference(e1, ldc1, pa, rowStride, depthStride, p1, ldb1, m, n1, k, accumulate);
-                MatMul.MultiplyReference(e2, ldc2, pa, rowStride, depthStride, p2, ldb2, m, n2, k, accumulate);
+                MatMul.MultiplyReference(new MatrixView(e1, m, n1, ldc1), new MatrixView(pa, m, k, rowStride, depthStride), new MatrixView(p1, k, n1, ldb1), accumulate);
+                MatMul.MultiplyReference(new MatrixView(e2, m, n2, ldc2), new MatrixView(pa, m, k, rowStride, depthStride), new MatrixView(p2, k, n2, ldb2), accumulate);
             }
             foreach (int threads in new[] { 1, 2, 3 })
             {
@@ -165,7 +165,7 @@ public sealed unsafe class KernelTests
                 var actual2 = (float[])start2.Clone();
                 using var team = new ThreadTeam(threads);
                 fixed (float* pa = a, c1 = actual1, c2 = actual2)
-                    MatMul.MultiplySplit(team, c1, ldc1, c2, ldc2, n1, pa, rowStride, depthStride, packed, m, accumulate);
+                    MatMul.MultiplySplit(team, new MatrixView(c1, m, n1, ldc1), new MatrixView(c2, m, n2, ldc2), new MatrixView(pa, m, k, rowStride, depthStride), packed, accumulate);
                 Assert.True(expected1.AsSpan().SequenceEqual(actual1), $"first part, {threads} threads, accumulate {accumulate}");
                 Assert.True(expected2.AsSpan().SequenceEqual(actual2), $"second part, {threads} threads, accumulate {accumulate}");
             }
@@ -180,14 +180,14 @@ public sealed unsafe class KernelTests
         fixed (float* pb = b)
         {
             float* p = pb;
-            Assert.Throws<ArgumentOutOfRangeException>(() => packed.PackSideBySide(MatMul.CallerTeam, p, 40, 20, p, 40, 20, 4));
-            packed.PackSideBySide(MatMul.CallerTeam, p, 40, 16, p, 40, 24, 4);
+            Assert.Throws<ArgumentOutOfRangeException>(() => packed.PackSideBySide(MatMul.CallerTeam, new MatrixView(p, 4, 20, 40), new MatrixView(p, 4, 20, 40)));
+            packed.PackSideBySide(MatMul.CallerTeam, new MatrixView(p, 4, 16, 40), new MatrixView(p, 4, 24, 40));
             var c = new float[40];
             fixed (float* pc = c)
             {
                 float* q = pc;
-                Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.MultiplySplit(MatMul.CallerTeam, q, 40, q, 40, 8, p, 4, 1, packed, 1, false));
-                Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.MultiplySplit(MatMul.CallerTeam, q, 40, q, 40, 40, p, 4, 1, packed, 1, false));
+                Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.MultiplySplit(MatMul.CallerTeam, new MatrixView(q, 1, 8, 40), new MatrixView(q, 1, 32, 40), new MatrixView(p, 1, 4, 4), packed, false));
+                Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.MultiplySplit(MatMul.CallerTeam, new MatrixView(q, 1, 40, 40), new MatrixView(q, 1, 0, 40), new MatrixView(p, 1, 4, 4), packed, false));
             }
         }
     }
@@ -199,12 +199,12 @@ public sealed unsafe class KernelTests
         var x = Random(k, 21);
         var w = Random(n * k, 22); // W (n, k): B = Wᵀ
         var packed = new PackedMatrix();
-        fixed (float* pw = w) packed.PackTransposed(MatMul.CallerTeam, pw, k, k, n);
+        fixed (float* pw = w) packed.Pack(MatMul.CallerTeam, MatrixView.Dense(pw, n, k).Transposed);
         var start = Random(n, 23);
         var expected = (float[])start.Clone();
         var wT = new float[k * n];
-        fixed (float* pw = w, pt = wT) MatMul.Transpose(pt, n, pw, k, n, k);
-        fixed (float* px = x, pt = wT, pe = expected) MatMul.MultiplyReference(pe, n, px, k, pt, n, 1, n, k, accumulate: true);
+        fixed (float* pw = w, pt = wT) MatMul.Transpose(MatrixView.Dense(pt, k, n), MatrixView.Dense(pw, n, k));
+        fixed (float* px = x, pt = wT, pe = expected) MatMul.MultiplyReference(MatrixView.Dense(pe, 1, n), MatrixView.Dense(px, 1, k), MatrixView.Dense(pt, k, n), accumulate: true);
         foreach (var level in new[] { MatMul.Level.Scalar, MatMul.Level.Vector256 })
         {
             var actual = (float[])start.Clone();
@@ -346,10 +346,10 @@ public sealed unsafe class KernelTests
     public void Transpose_is_exact()
     {
         var src = Random(37 * 70, 4); var dst = new float[70 * 37];
-        fixed (float* s = src, d = dst) MatMul.Transpose(d, 37, s, 70, 37, 70);
+        fixed (float* s = src, d = dst) MatMul.Transpose(MatrixView.Dense(d, 70, 37), MatrixView.Dense(s, 37, 70));
         for (int i = 0; i < 37; i++) for (int j = 0; j < 70; j++) Assert.Equal(src[i * 70 + j], dst[j * 37 + i]);
         var start = Random(70 * 37, 5); var sum = (float[])start.Clone();
-        fixed (float* s = src, d = sum) MatMul.Transpose(d, 37, s, 70, 37, 70, accumulate: true);
+        fixed (float* s = src, d = sum) MatMul.Transpose(MatrixView.Dense(d, 70, 37), MatrixView.Dense(s, 37, 70), accumulate: true);
         for (int i = 0; i < 37; i++) for (int j = 0; j < 70; j++) Assert.Equal(start[j * 37 + i] + src[i * 70 + j], sum[j * 37 + i]);
     }
 
