@@ -114,7 +114,7 @@ public class SamplingBenchmarks
 [MemoryDiagnoser]
 public class GenerationBenchmarks
 {
-    private InferenceSession _session = null!;
+    private GenerationSession _session = null!;
     private readonly SamplingOptions _options = new(Temperature: 1f);
     private Rng[] _rngs = [];
     private int[] _tokens = [];
@@ -135,7 +135,7 @@ public class GenerationBenchmarks
     public void Setup()
     {
         var cfg = BenchmarkConfig.Presets[Config].Model;
-        _session = new InferenceSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(6))), Streams, Threads);
+        _session = new GenerationSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(6))), Streams, Threads);
         _rngs = Enumerable.Range(0, Streams).Select(b => new Rng(5 + (ulong)b)).ToArray();
         _tokens = new int[Streams];
     }

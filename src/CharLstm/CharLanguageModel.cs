@@ -93,33 +93,15 @@ public sealed class CharLanguageModel
     /// <exception cref="ArgumentException">A sampling option is out of range, or the prompt has characters the vocabulary lacks (with <see cref="UnknownMode.Error"/>).</exception>
     public IEnumerable<string> Generate(GenerationOptions options)
     {
-        options.Sampling.Validate();
-        if (options.Length < 0) throw new ArgumentException($"length must be 0 or more, got {options.Length}.");
-        if (options.Threads is < 1 or > 256) throw new ArgumentException($"threads must be 1 to 256, got {options.Threads}.");
         int[] prompt = EncodePrompt(options.Prompt, options.Unknown);
-        return GenerateCore(prompt, options);
+        var rng = new Rng(options.Seed ?? (ulong)Random.Shared.NextInt64());
+        return TextGenerator.Generate(Inference, prompt, options.Length, options.Sampling, rng, options.Threads).Select(id => Vocabulary.Decode([id]));
     }
 
     private int[] EncodePrompt(string text, UnknownMode unknown)
     {
         int[] ids = Vocabulary.Encode(TextScalars.FromString(text), unknown, out _);
         return ids.Length == 0 ? [StartCharacter] : ids;
-    }
-
-    private IEnumerable<string> GenerateCore(int[] prompt, GenerationOptions options)
-    {
-        using var session = new InferenceSession(Inference, batch: 1, InferenceSession.UsefulThreads(Inference, 1, options.Threads));
-        var sampler = new Sampler(Config.VocabSize);
-        var rng = new Rng(options.Seed ?? (ulong)Random.Shared.NextInt64());
-        var token = new int[1];
-        // Read the prompt; the logits after its last character predict the first new one.
-        foreach (int id in prompt) { token[0] = id; session.Step(token); }
-        for (int i = 0; i < options.Length; i++)
-        {
-            token[0] = sampler.Sample(session.LastLogits, options.Sampling, rng);
-            yield return Vocabulary.Decode(token);
-            if (i + 1 < options.Length) session.Step(token);
-        }
     }
 
     /// <summary>

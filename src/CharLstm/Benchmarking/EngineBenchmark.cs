@@ -302,7 +302,7 @@ public static unsafe class EngineBenchmark
         var model = LstmModel.CreateInitialized(cfg, rng);
         var adam = new Adam(model.Parameters.Length, LearningRate);
         var guard = new StepGuard(adam, ClipNorm);
-        var workspace = new TrainingWorkspace(cfg, c.Batch, c.Seq, s.Threads);
+        var workspace = new NetworkPass(cfg, c.Batch, c.Seq, s.Threads);
         var state = new LstmState(cfg, c.Batch);
         var gradients = new float[model.Parameters.Length];
 
@@ -336,10 +336,10 @@ public static unsafe class EngineBenchmark
             workspace.Backward(model, gradients);
             clock?.Restart();
             guard.Step(model.Parameters, gradients, loss);
-            clock?.Lap(Phase.Optimizer);
+            clock?.Lap(StepPhase.Optimizer);
         }
         for (int i = 0; i < s.Warmup; i++) Step();
-        if (s.Profile) workspace.Clock = clock = new PhaseClock();
+        if (s.Profile) workspace.Profiler = clock = new PhaseClock();
         var (reps, profile) = TimedRepsProfiled(Step, c.Batch * c.Seq, s, "train", log, clock);
         long modelBytes = 4L * (model.Parameters.Length + gradients.Length) + adam.StateBuffers.Values.Sum(b => 4L * b.Length) + workspace.BufferBytes;
         GC.KeepAlive(workspace);
@@ -363,7 +363,7 @@ public static unsafe class EngineBenchmark
         // As the library generates: the threads the step's size is worth (one for a small model at
         // batch 1); the JSON's `threads` says how many ran.
         var inference = new InferenceModel(model);
-        var session = new InferenceSession(inference, s.GenBatch, InferenceSession.UsefulThreads(inference, s.GenBatch, s.Threads));
+        var session = new GenerationSession(inference, s.GenBatch, InferenceSession.UsefulThreads(inference, s.GenBatch, s.Threads));
         var options = new SamplingOptions(Temperature: 1f);
         var tokens = new int[s.GenBatch];
         for (int b = 0; b < tokens.Length; b++) tokens[b] = rng.NextInt(cfg.VocabSize);
@@ -374,11 +374,11 @@ public static unsafe class EngineBenchmark
         void Step() => session.StepAndSample(tokens, options, rngs).CopyTo(tokens);
         for (int i = 0; i < s.Warmup; i++) Step();
         PhaseClock? clock = null;
-        if (s.Profile) session.Clock = clock = new PhaseClock();
+        if (s.Profile) session.Inference.Profiler = clock = new PhaseClock();
         var (reps, profile) = TimedRepsProfiled(Step, s.GenBatch, s, $"generate b{s.GenBatch}", log, clock);
         return new BenchmarkResult
         {
-            Settings = s, Threads = session.Threads, Reps = reps, Unit = "chars/s",
+            Settings = s, Threads = session.Inference.Threads, Reps = reps, Unit = "chars/s",
             PeakRssBytes = PeakWorkingSet(), BaselineRssBytes = baseline, Profile = profile,
         };
     }

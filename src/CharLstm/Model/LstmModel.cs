@@ -25,8 +25,12 @@ public sealed class LstmModel
     /// <summary>All parameters, flat, in <see cref="Layout"/> order.</summary>
     public float[] Parameters { get; }
 
-    /// <summary>The view of one named tensor.</summary>
-    public Span<float> View(string name) => Layout.View(Parameters, name);
+    /// <summary>The view of one tensor.</summary>
+    public Span<float> View(ParameterTensor tensor) => ParameterLayout.View(Parameters, tensor);
+
+    /// <summary>The view of the tensor called <paramref name="name"/> (its PyTorch state_dict name).</summary>
+    /// <exception cref="KeyNotFoundException">No such tensor in this model.</exception>
+    public Span<float> View(string name) => View(Layout[name]);
 
     /// <summary>
     /// A model initialised as PyTorch does by default: every LSTM weight and bias uniform in
@@ -52,48 +56,12 @@ public sealed class LstmModel
         if (forgetBiasOne)
         {
             int h = config.HiddenSize;
-            for (int k = 0; k < config.Layers; k++)
+            foreach (var layer in model.Layout.Lstm)
             {
-                model.View($"lstm.bias_ih_l{k}").Slice(h, h).Fill(1f);
-                model.View($"lstm.bias_hh_l{k}").Slice(h, h).Clear();
+                model.View(layer.InputBias).Slice(h, h).Fill(1f);
+                model.View(layer.RecurrentBias).Slice(h, h).Clear();
             }
         }
         return model;
-    }
-}
-
-/// <summary>Hidden and cell state of every layer for a batch of streams, carried between calls.</summary>
-public sealed class LstmState
-{
-    /// <summary>A zero state for <paramref name="batch"/> streams.</summary>
-    public LstmState(int layers, int batch, int hidden)
-    {
-        Layers = layers; Batch = batch; Hidden = hidden;
-        H = new float[layers * batch * hidden];
-        C = new float[layers * batch * hidden];
-    }
-
-    /// <summary>A zero state shaped for <paramref name="config"/>.</summary>
-    public LstmState(ModelConfig config, int batch) : this(config.Layers, batch, config.HiddenSize) { }
-
-    /// <summary>Number of layers.</summary>
-    public int Layers { get; }
-    /// <summary>Number of independent streams.</summary>
-    public int Batch { get; }
-    /// <summary>Units per layer.</summary>
-    public int Hidden { get; }
-    /// <summary>Hidden state, (layers, batch, hidden).</summary>
-    public float[] H { get; }
-    /// <summary>Cell state, (layers, batch, hidden).</summary>
-    public float[] C { get; }
-
-    /// <summary>Back to the zero state.</summary>
-    public void Reset() { Array.Clear(H); Array.Clear(C); }
-
-    /// <summary>Copies another state of the same shape.</summary>
-    public void CopyFrom(LstmState other)
-    {
-        if (other.H.Length != H.Length) throw new ArgumentException("State shapes differ.", nameof(other));
-        other.H.CopyTo(H, 0); other.C.CopyTo(C, 0);
     }
 }

@@ -27,7 +27,7 @@ internal sealed unsafe class ThreadTeam : IDisposable
     /// <summary>A team of <paramref name="size"/> members (1: everything runs inline on the caller).</summary>
     public ThreadTeam(int size)
     {
-        if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), size, "a team has at least one member");
+        if (!ComputeThreads.IsValid(size)) throw new ArgumentOutOfRangeException(nameof(size), size, ComputeThreads.RangeMessage("threads", size));
         _scratch = new float[size][];
         _scratchStart = new nint[size];
         for (int i = 0; i < size; i++)

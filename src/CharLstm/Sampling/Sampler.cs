@@ -3,21 +3,6 @@ using CharLstm.Ops;
 
 namespace CharLstm.Sampling;
 
-/// <summary>How the next character is drawn from the model's logits.</summary>
-/// <param name="Temperature">Divides the logits; 0 means argmax (greedy), 1 the model's own distribution.</param>
-/// <param name="TopK">Keep only the K most likely characters (0: all).</param>
-/// <param name="TopP">Nucleus sampling: keep the smallest set whose probability reaches P (1: all).</param>
-public sealed record SamplingOptions(float Temperature = 1f, int TopK = 0, float TopP = 1f)
-{
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
-    public void Validate()
-    {
-        if (!(Temperature >= 0f) || float.IsInfinity(Temperature)) throw new ArgumentException($"temperature must be 0 or more, got {Temperature}.");
-        if (TopK < 0) throw new ArgumentException($"top-k must be 0 (off) or more, got {TopK}.");
-        if (!(TopP > 0f && TopP <= 1f)) throw new ArgumentException($"top-p must be in (0, 1], got {TopP}.");
-    }
-}
-
 /// <summary>
 /// Draws one character index from a row of logits. Works in caller-provided scratch space, so
 /// sampling allocates nothing per character.
@@ -54,7 +39,7 @@ public sealed class Sampler
         var probs = _probs.AsSpan();
         float invT = 1f / options.Temperature;
         for (int i = 0; i < v; i++) probs[i] = logits[i] * invT;
-        SoftmaxCrossEntropy.Softmax(probs, probs);
+        Softmax.Normalize(probs, probs);
 
         int kept = v;
         if (options.TopK > 0 && options.TopK < v || options.TopP < 1f)

@@ -31,7 +31,7 @@ public static class StreamEvaluator
         var cfg = model.Config;
         int v = cfg.VocabSize;
         var state = new LstmState(cfg, streams);
-        TrainingWorkspace? full = null, tail = null;
+        NetworkPass? full = null, tail = null;
         double sum = 0;
         try
         {
@@ -40,7 +40,7 @@ public static class StreamEvaluator
         for (int start = 0; start < steps; start += chunk)
         {
             int len = Math.Min(chunk, steps - start);
-            var ws = len == chunk ? full ??= new TrainingWorkspace(cfg, streams, chunk, threads) : tail ??= new TrainingWorkspace(cfg, streams, len, threads);
+            var pass = len == chunk ? full ??= new NetworkPass(cfg, streams, chunk, threads) : tail ??= new NetworkPass(cfg, streams, len, threads);
             var inSpan = inputs.AsSpan(0, streams * len);
             var tgtSpan = targets.AsSpan(0, streams * len);
             for (int b = 0; b < streams; b++)
@@ -50,9 +50,9 @@ public static class StreamEvaluator
                     inSpan[b * len + t] = ids[pos];
                     tgtSpan[b * len + t] = ids[pos + 1];
                 }
-            ws.Forward(model, inSpan, tgtSpan, state, training: false);
+            pass.Forward(model, inSpan, tgtSpan, state, training: false);
             // Per-position loss from the logits in double: logsumexp − logit[target].
-            var logits = ws.Logits;
+            var logits = pass.Logits;
             for (int t = 0; t < len; t++)
                 for (int b = 0; b < streams; b++)
                 {

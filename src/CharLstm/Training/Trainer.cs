@@ -68,7 +68,7 @@ public sealed class Trainer
     private readonly TrainingOptions _options;
     private readonly EncodedCorpus _train, _validation;
     private readonly TrainingBatches _batches;
-    private readonly TrainingWorkspace _workspace;
+    private readonly NetworkPass _pass;
     private readonly StepGuard _guard;
     private readonly Rng _rng;            // dropout masks; saved in checkpoints
     private readonly LstmState _state;    // carried across batches
@@ -101,7 +101,7 @@ public sealed class Trainer
         (_train, _validation) = encoded.Split(options.ValFraction);
         _batches = new TrainingBatches(_train, options.Batch, options.SeqLen);
         var cfg = model.Config;
-        _workspace = new TrainingWorkspace(cfg, options.Batch, options.SeqLen, options.Threads);
+        _pass = new NetworkPass(cfg, options.Batch, options.SeqLen, options.Threads);
         var optimizer = Optimizer.Create(options.Optimizer, model.Network.Parameters.Length, options.LearningRate, options.Momentum, options.WeightDecay);
         _guard = new StepGuard(optimizer, options.Clip);
         _rng = new Rng(options.Seed ^ 0x5EED_D20B_0000_0001UL);
@@ -171,9 +171,9 @@ public sealed class Trainer
             _guard.Optimizer.LearningRate = lr;
             _stateBeforeStep.CopyFrom(_state);
             Array.Clear(_gradients);
-            float loss = _workspace.Forward(model, _inputs, _targets, _state, training: true, _rng);
+            float loss = _pass.Forward(model, _inputs, _targets, _state, training: true, _rng);
             // A non-finite loss has no useful gradient: the guard sees the loss and skips the step.
-            if (float.IsFinite(loss)) _workspace.Backward(model, _gradients);
+            if (float.IsFinite(loss)) _pass.Backward(model, _gradients);
             var outcome = _guard.Step(model.Parameters, _gradients, loss);
             if (outcome.Skipped) _state.CopyFrom(_stateBeforeStep); // a poisoned state must not leak into the next batch
             Step++;

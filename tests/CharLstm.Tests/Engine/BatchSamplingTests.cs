@@ -16,7 +16,7 @@ public sealed unsafe class BatchSamplingTests
         var cfg = new ModelConfig(VocabSize: 23, EmbeddingSize: embedding, HiddenSize: 40, Layers: 2);
         var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(3)));
         var options = new SamplingOptions(0.8f, TopK: 12, TopP: 0.97f);
-        using var batched = new InferenceSession(model, batch, threads);
+        using var batched = new GenerationSession(model, batch, threads);
         using var serial = new InferenceSession(model, batch, threads: 1);
         var rngsBatched = Generators(batch, 11);
         var rngsSerial = Generators(batch, 11);
@@ -28,7 +28,7 @@ public sealed unsafe class BatchSamplingTests
         {
             batched.StepAndSample(tokensBatched, options, rngsBatched).CopyTo(tokensBatched);
             var logits = serial.Step(tokensSerial);
-            Assert.True(logits.SequenceEqual(batched.LastLogits), $"logits differ at step {step}");
+            Assert.True(logits.SequenceEqual(batched.Inference.LastLogits), $"logits differ at step {step}");
             for (int b = 0; b < batch; b++) tokensSerial[b] = sampler.Sample(logits.Slice(b * cfg.VocabSize, cfg.VocabSize), options, rngsSerial[b]);
             Assert.Equal(tokensSerial, tokensBatched);
         }
@@ -39,15 +39,15 @@ public sealed unsafe class BatchSamplingTests
     {
         var cfg = new ModelConfig(VocabSize: 30, EmbeddingSize: 16, HiddenSize: 64, Layers: 2);
         var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1)));
-        using var session = new InferenceSession(model, batch: 8, threads: 2);
+        using var session = new GenerationSession(model, streams: 8, threads: 2);
         var options = new SamplingOptions(1f);
         var rngs = Generators(8, 5);
         var tokens = new int[8];
         // Bytes allocated so far by each member's thread (the caller is member 0), read on that thread.
-        var perThread = new long[session.Threads];
+        var perThread = new long[session.Inference.Threads];
         long Allocated()
         {
-            fixed (long* slots = perThread) session.Team.Run(&ReadAllocated, slots);
+            fixed (long* slots = perThread) session.Inference.Team.Run(&ReadAllocated, slots);
             return perThread.Sum();
         }
         long Measure(int steps)
@@ -68,7 +68,7 @@ public sealed unsafe class BatchSamplingTests
     public void StepAndSample_needs_one_generator_per_stream()
     {
         var cfg = new ModelConfig(VocabSize: 9, EmbeddingSize: 0, HiddenSize: 16, Layers: 1);
-        using var session = new InferenceSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1))), batch: 3);
+        using var session = new GenerationSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1))), streams: 3);
         var error = Assert.Throws<ArgumentException>(() => session.StepAndSample(new int[3], new SamplingOptions(), Generators(2, 1)));
         Assert.Contains("3 generators", error.Message);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CharLstm.Benchmarking;
+using CharLstm.Model;
 
 namespace CharLstm.Tests.Engine;
 
@@ -56,7 +57,7 @@ public sealed class BenchmarkContractTests
         using var json = JsonDocument.Parse(EngineBenchmark.Run(settings).ToJson());
         var shares = json.RootElement.GetProperty("profile").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
         Assert.Contains(expectedPhase, shares.Keys);
-        Assert.All(shares.Keys, name => Assert.True(Enum.TryParse<Phase>(name, out _), name));
+        Assert.All(shares.Keys, name => Assert.True(Enum.TryParse<StepPhase>(name, out _), name));
         Assert.All(shares.Values, v => Assert.InRange(v, 0.0, 1.0));
         Assert.InRange(shares.Values.Sum(), 0.5, 1.001);
     }

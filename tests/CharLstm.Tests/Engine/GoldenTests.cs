@@ -25,7 +25,7 @@ public sealed class GoldenTests(ITestOutputHelper output)
         var fx = Fixture.Load(name);
         var model = fx.Model();
         var state = fx.State();
-        var ws = new TrainingWorkspace(fx.Config, fx.Batch, fx.SeqLen);
+        var ws = new NetworkPass(fx.Config, fx.Batch, fx.SeqLen);
         float loss = ws.Forward(model, fx.Inputs, fx.Targets, state, training: false);
 
         // Our logits are time-major (T, B, V); torch's are (B, T, V).
@@ -45,7 +45,7 @@ public sealed class GoldenTests(ITestOutputHelper output)
     {
         var fx = Fixture.Load(name);
         var model = fx.Model();
-        var ws = new TrainingWorkspace(fx.Config, fx.Batch, fx.SeqLen);
+        var ws = new NetworkPass(fx.Config, fx.Batch, fx.SeqLen);
         var grads = new float[model.Parameters.Length];
         ws.Forward(model, fx.Inputs, fx.Targets, fx.State(), training: true);
         ws.Backward(model, grads);
@@ -73,7 +73,7 @@ public sealed class GoldenTests(ITestOutputHelper output)
             _ => new Sgd(count, lr, spec.GetProperty("momentum").GetDouble()),
         };
         var guard = new StepGuard(optimizer, spec.GetProperty("clip").GetDouble());
-        var ws = new TrainingWorkspace(fx.Config, fx.Batch, fx.SeqLen);
+        var ws = new NetworkPass(fx.Config, fx.Batch, fx.SeqLen);
         var grads = new float[count];
         var losses = new float[10];
         for (int step = 0; step < 10; step++)

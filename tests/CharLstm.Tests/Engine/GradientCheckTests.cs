@@ -26,7 +26,7 @@ public sealed class GradientCheckTests(ITestOutputHelper output)
         var targets = TinyModels.Tokens(batch * seq, 5, 12);
         var state0 = TinyModels.RandomState(cfg, batch, 13);
         var maskRng = new Rng(99); // cloned for every evaluation: the same dropout mask each time
-        var ws = new TrainingWorkspace(cfg, batch, seq);
+        var ws = new NetworkPass(cfg, batch, seq);
 
         double Loss()
         {

@@ -23,7 +23,7 @@ public sealed class ThreadingTests
         var rng = new Rng(42);
         var model = LstmModel.CreateInitialized(cfg, rng, forgetBiasOne: true);
         var guard = new StepGuard(new Adam(model.Parameters.Length), 5);
-        var ws = new TrainingWorkspace(cfg, batch, seq, threads);
+        var ws = new NetworkPass(cfg, batch, seq, threads);
         Assert.Equal(threads, ws.Threads);
         var state = new LstmState(cfg, batch);
         var grads = new float[model.Parameters.Length];
@@ -91,7 +91,7 @@ public sealed class ThreadingTests
         var lstm = LstmModel.CreateInitialized(cfg, new Rng(5));
         const int batch = 2, seq = 6;
         var inputs = TinyModels.Tokens(batch * seq, 9, 1);
-        var ws = new TrainingWorkspace(cfg, batch, seq, threads: 2);
+        var ws = new NetworkPass(cfg, batch, seq, threads: 2);
         ws.Forward(lstm, inputs, inputs, new LstmState(cfg, batch), training: false);
         var session = new InferenceSession(new InferenceModel(lstm), batch, threads: 2);
         var tokens = new int[batch];

@@ -17,7 +17,7 @@ public sealed class TrainingBehaviourTests(ITestOutputHelper output)
         var cfg = new ModelConfig(VocabSize: 8, EmbeddingSize: 8, HiddenSize: 32, Layers: 1);
         var model = LstmModel.CreateInitialized(cfg, new Rng(1));
         var guard = new StepGuard(new Adam(model.Parameters.Length, 1e-2), clip: 5);
-        var ws = new TrainingWorkspace(cfg, batch: 1, seqLen: text.Length - 1);
+        var ws = new NetworkPass(cfg, batch: 1, seqLen: text.Length - 1);
         var grads = new float[model.Parameters.Length];
         float loss = float.NaN;
         int step;
@@ -52,7 +52,7 @@ public sealed class TrainingBehaviourTests(ITestOutputHelper output)
             var model = LstmModel.CreateInitialized(cfg, new Rng(5));
             const int batch = 3, seq = 7;
             var inputs = TinyModels.Tokens(batch * seq, 9, 1);
-            var ws = new TrainingWorkspace(cfg, batch, seq);
+            var ws = new NetworkPass(cfg, batch, seq);
             var state = TinyModels.RandomState(cfg, batch, 2);
             var session = new InferenceSession(new InferenceModel(model), batch);
             session.State.CopyFrom(state);
@@ -79,10 +79,10 @@ public sealed class TrainingBehaviourTests(ITestOutputHelper output)
         var plain = new LstmModel(withDrop with { Dropout = 0 });
         model.Parameters.CopyTo(plain.Parameters, 0);
         var tokens = TinyModels.Tokens(12, 9, 4);
-        float a = new TrainingWorkspace(withDrop, 2, 6).Forward(model, tokens, tokens, new LstmState(withDrop, 2), training: false);
-        float b = new TrainingWorkspace(plain.Config, 2, 6).Forward(plain, tokens, tokens, new LstmState(plain.Config, 2), training: false);
+        float a = new NetworkPass(withDrop, 2, 6).Forward(model, tokens, tokens, new LstmState(withDrop, 2), training: false);
+        float b = new NetworkPass(plain.Config, 2, 6).Forward(plain, tokens, tokens, new LstmState(plain.Config, 2), training: false);
         Assert.Equal(b, a);
-        float c = new TrainingWorkspace(withDrop, 2, 6).Forward(model, tokens, tokens, new LstmState(withDrop, 2), training: true, new Rng(1));
+        float c = new NetworkPass(withDrop, 2, 6).Forward(model, tokens, tokens, new LstmState(withDrop, 2), training: true, new Rng(1));
         Assert.NotEqual(b, c);
     }
 
@@ -113,7 +113,7 @@ public sealed class TrainingBehaviourTests(ITestOutputHelper output)
         var model = LstmModel.CreateInitialized(cfg, new Rng(9));
         var adam = new Adam(model.Parameters.Length);
         var guard = new StepGuard(adam, clip: 5);
-        var ws = new TrainingWorkspace(cfg, 2, 4);
+        var ws = new NetworkPass(cfg, 2, 4);
         var tokens = TinyModels.Tokens(8, 7, 1);
         var grads = new float[model.Parameters.Length];
 
@@ -165,7 +165,7 @@ public sealed class TrainingBehaviourTests(ITestOutputHelper output)
             var rng = new Rng(seed);
             var model = LstmModel.CreateInitialized(cfg, rng, forgetBiasOne: true);
             var guard = new StepGuard(new Adam(model.Parameters.Length), 5);
-            var ws = new TrainingWorkspace(cfg, 3, 8);
+            var ws = new NetworkPass(cfg, 3, 8);
             var state = new LstmState(cfg, 3);
             var grads = new float[model.Parameters.Length];
             var losses = new float[15];

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using CharLstm.Cli.Commands.Common;
 using CharLstm.Data;
+using CharLstm.Numerics;
 using CharLstm.Sampling;
 
 namespace CharLstm.Cli.Commands.Generate;
@@ -39,9 +40,9 @@ internal static class GenerateCommand
             if (n < 0) throw new UsageException($"--length must be 0 or more, got {n}.");
             if (count < 1) throw new UsageException($"--samples must be at least 1, got {count}.");
             int threadCount = r.GetValue(threads);
-            if (threadCount is < 1 or > 256) throw new UsageException($"--threads must be 1 to 256, got {threadCount}.");
-            var sampling = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP));
-            try { sampling.Validate(); }
+            if (!ComputeThreads.IsValid(threadCount)) throw new UsageException(ComputeThreads.RangeMessage("--threads", threadCount));
+            SamplingOptions sampling;
+            try { sampling = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP)); }
             catch (ArgumentException e) { throw new UsageException("--" + e.Message); }
             if (r.GetValue(prompt) is not null && r.GetValue(promptFile) is not null) throw new UsageException("give either --prompt or --prompt-file, not both.");
             string text = r.GetValue(prompt) ?? "";
