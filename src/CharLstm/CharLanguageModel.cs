@@ -1,43 +1,11 @@
 using CharLstm.Data;
+using CharLstm.IO;
 using CharLstm.Model;
 using CharLstm.Numerics;
 using CharLstm.Sampling;
 using CharLstm.Training;
 
 namespace CharLstm;
-
-/// <summary>What a model file records about the run that made it.</summary>
-/// <param name="CorpusName">Name of the training corpus.</param>
-/// <param name="CorpusSha256">sha256 of its bytes.</param>
-/// <param name="CharactersSeen">Training characters processed.</param>
-/// <param name="Steps">Optimizer steps taken.</param>
-/// <param name="BestValidationLoss">Best validation loss in nats/char (NaN: none).</param>
-/// <param name="Date">When the file was written (UTC).</param>
-/// <param name="ToolVersion">CharLstm version that wrote it.</param>
-public sealed record TrainingSummary(string CorpusName, string CorpusSha256, long CharactersSeen, long Steps,
-    double BestValidationLoss, DateTimeOffset Date, string ToolVersion);
-
-/// <summary>How <see cref="CharLanguageModel.Generate"/> continues a text.</summary>
-public sealed record GenerationOptions
-{
-    /// <summary>Text to condition on; empty starts from <see cref="CharLanguageModel.StartCharacter"/> with a zero state.</summary>
-    public string Prompt { get; init; } = "";
-    /// <summary>Characters to generate.</summary>
-    public int Length { get; init; } = 500;
-    /// <summary>Temperature, top-k, top-p.</summary>
-    public SamplingOptions Sampling { get; init; } = new();
-    /// <summary>Seed of the sampler; the same seed gives the same text. Null: a fresh random seed.</summary>
-    public ulong? Seed { get; init; }
-    /// <summary>Compute threads for each step (1 is fastest for small models).</summary>
-    public int Threads { get; init; } = 1;
-    /// <summary>What to do with prompt characters the vocabulary lacks.</summary>
-    public UnknownMode Unknown { get; init; } = UnknownMode.Error;
-}
-
-/// <summary>Loss of a model on a text.</summary>
-/// <param name="Loss">Mean loss and count of scored characters.</param>
-/// <param name="UnknownSkipped">Characters dropped because the vocabulary lacks them.</param>
-public sealed record EvaluationResult(LossSum Loss, long UnknownSkipped);
 
 /// <summary>
 /// A trained character model: the LSTM, its vocabulary and what is known of its training. The entry
@@ -58,12 +26,19 @@ public sealed class CharLanguageModel
         Summary = summary;
     }
 
-    /// <summary>Loads and validates a model file (see <see cref="IO.ModelFile"/>).</summary>
-    /// <exception cref="IO.ModelFormatException">The file is malformed; the message says what and where.</exception>
-    public static CharLanguageModel Load(string path) => IO.ModelFile.Load(path);
+    /// <summary>Loads and validates a model file (see <see cref="ModelFile"/>).</summary>
+    /// <exception cref="ModelFormatException">The file is malformed; the message says what and where.</exception>
+    public static CharLanguageModel Load(string path)
+    {
+        var contents = ModelFile.Load(path);
+        return new CharLanguageModel(contents.Network, contents.Vocabulary, contents.Summary);
+    }
 
     /// <summary>Writes the model file atomically: a crash mid-write leaves the previous file intact.</summary>
-    public void Save(string path) => IO.ModelFile.Save(this, path);
+    public void Save(string path) => ModelFile.Save(path, FileContents);
+
+    /// <summary>What <see cref="Save"/> writes.</summary>
+    public ModelFileContents FileContents => new(Network, Vocabulary, Summary);
 
     /// <summary>The LSTM and its parameters.</summary>
     public LstmModel Network { get; }

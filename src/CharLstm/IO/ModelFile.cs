@@ -20,17 +20,20 @@ public static class ModelFile
 
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically (a crash leaves the old file).</summary>
-    public static void Save(CharLanguageModel model, string path)
+    /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically (a crash leaves the old file).</summary>
+    /// <exception cref="ArgumentException">The vocabulary's size differs from the network's.</exception>
+    public static void Save(string path, ModelFileContents contents)
     {
-        var (tensors, metadata) = Contents(model);
+        var (tensors, metadata) = Contents(contents);
         AtomicFile.Write(path, stream => SafeTensors.Write(stream, tensors, metadata));
     }
 
     /// <summary>The tensors and metadata <see cref="Save"/> writes.</summary>
-    internal static (List<TensorEntry> Tensors, Dictionary<string, string> Metadata) Contents(CharLanguageModel model)
+    internal static (List<TensorEntry> Tensors, Dictionary<string, string> Metadata) Contents(ModelFileContents model)
     {
-        var metadata = ConfigMetadata(model.Config, model.Vocabulary.ToStrings(), FormatName);
+        if (model.Network.Config.VocabSize != model.Vocabulary.Size)
+            throw new ArgumentException($"The vocabulary has {model.Vocabulary.Size} characters but the network expects {model.Network.Config.VocabSize}.", nameof(model));
+        var metadata = ConfigMetadata(model.Network.Config, model.Vocabulary.ToStrings(), FormatName);
         if (model.Summary is { } s)
         {
             metadata["charlstm.training"] = JsonSerializer.Serialize(new Dictionary<string, object?>
@@ -52,10 +55,10 @@ public static class ModelFile
 
     /// <summary>Reads and validates a model file.</summary>
     /// <exception cref="ModelFormatException">Anything about the file is wrong; the message says what and where.</exception>
-    public static CharLanguageModel Load(string path) => Read(SafeTensors.ReadFile(path), $"'{path}'");
+    public static ModelFileContents Load(string path) => Read(SafeTensors.ReadFile(path), $"'{path}'");
 
-    /// <summary>Builds the model from an already read container; <paramref name="where"/> names it in messages.</summary>
-    internal static CharLanguageModel Read(SafeTensorsFile file, string where)
+    /// <summary>Reads the model from an already read container; <paramref name="where"/> names it in messages.</summary>
+    internal static ModelFileContents Read(SafeTensorsFile file, string where)
     {
         RequireFormat(file.Metadata, FormatName, where);
         var (config, vocabulary) = ReadConfig(file.Metadata, where);
@@ -64,7 +67,7 @@ public static class ModelFile
         // Only now is the size trusted: every tensor the layout needs is in the file with its exact shape.
         var network = new LstmModel(config);
         CopyTensors(file, layout, network.Parameters, prefix: "");
-        return new CharLanguageModel(network, vocabulary, ReadSummary(file.Metadata, where));
+        return new ModelFileContents(network, vocabulary, ReadSummary(file.Metadata, where));
     }
 
     internal static Dictionary<string, string> ConfigMetadata(ModelConfig c, string[] vocabulary, string format) => new()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CharLstm.Data;
 using CharLstm.Model;
 using CharLstm.Numerics;
+using CharLstm.Sampling;
 
 namespace CharLstm.Training;
 
@@ -86,28 +87,32 @@ public sealed class Trainer
     private int _intervalCount;
 
     /// <summary>Sets up a fresh run, or continues <paramref name="resume"/>.</summary>
-    /// <param name="model">The model to train (its parameters are overwritten on resume).</param>
+    /// <param name="network">The model to train (its parameters are overwritten on resume).</param>
+    /// <param name="vocabulary">The network's characters (for samples and checkpoints).</param>
     /// <param name="corpus">The full corpus (for its name, checksum and sample snippets).</param>
     /// <param name="encoded">The corpus encoded with the model's vocabulary.</param>
     /// <param name="options">Resolved options.</param>
     /// <param name="resume">A checkpoint of an earlier run with the same corpus and options.</param>
-    public Trainer(CharLanguageModel model, Corpus corpus, EncodedCorpus encoded, TrainingOptions options, TrainingCheckpoint? resume = null)
+    public Trainer(LstmModel network, Vocabulary vocabulary, Corpus corpus, EncodedCorpus encoded, TrainingOptions options, TrainingCheckpoint? resume = null)
     {
         options.Validate();
+        if (network.Config.VocabSize != vocabulary.Size)
+            throw new ArgumentException($"The vocabulary has {vocabulary.Size} characters but the network expects {network.Config.VocabSize}.", nameof(vocabulary));
         _options = options;
-        Model = model;
+        Network = network;
+        Vocabulary = vocabulary;
         _corpusName = corpus.Name;
         _corpusSha256 = corpus.Sha256;
         (_train, _validation) = encoded.Split(options.ValFraction);
         _batches = new TrainingBatches(_train, options.Batch, options.SeqLen);
-        var cfg = model.Config;
+        var cfg = network.Config;
         _pass = new NetworkPass(cfg, options.Batch, options.SeqLen, options.Threads);
-        var optimizer = Optimizer.Create(options.Optimizer, model.Network.Parameters.Length, options.LearningRate, options.Momentum, options.WeightDecay);
+        var optimizer = Optimizer.Create(options.Optimizer, network.Parameters.Length, options.LearningRate, options.Momentum, options.WeightDecay);
         _guard = new StepGuard(optimizer, options.Clip);
         _rng = new Rng(options.Seed ^ 0x5EED_D20B_0000_0001UL);
         _state = new LstmState(cfg, options.Batch);
         _stateBeforeStep = new LstmState(cfg, options.Batch);
-        _gradients = new float[model.Network.Parameters.Length];
+        _gradients = new float[network.Parameters.Length];
         _inputs = new int[options.Batch * options.SeqLen];
         _targets = new int[options.Batch * options.SeqLen];
         Horizon = options.MaxSteps > 0 ? options.MaxSteps : (long)options.Epochs * _batches.BatchesPerEpoch;
@@ -115,7 +120,9 @@ public sealed class Trainer
     }
 
     /// <summary>The model being trained.</summary>
-    public CharLanguageModel Model { get; }
+    public LstmModel Network { get; }
+    /// <summary>The network's characters.</summary>
+    public Vocabulary Vocabulary { get; }
     /// <summary>Steps the schedule plans for.</summary>
     public long Horizon { get; }
     /// <summary>Batches in one pass over the training split.</summary>
@@ -156,7 +163,7 @@ public sealed class Trainer
         _clock.Start();
         var rateWindow = new Queue<(double Seconds, long Chars)>();
         rateWindow.Enqueue((Elapsed(), CharactersSeen));
-        var model = Model.Network;
+        var model = Network;
         StopReason reason;
         while (true)
         {
@@ -198,7 +205,6 @@ public sealed class Trainer
             if (Step % LogInterval == 0 && !evalDue && !epochEnd) AddMetricRow(cursor.Epoch, lr, double.NaN, now);
             if (evalDue || epochEnd) EvaluateAndReport(cursor.Epoch, lr, now, epochEnd);
         }
-        Model.Invalidate();
         // Close the run with an evaluation at the final step, unless the last one already was there.
         bool isBest = false;
         if (Step > 0 && (_metrics.Count == 0 || _metrics[^1].Step != Step))
@@ -250,7 +256,7 @@ public sealed class Trainer
 
     private bool ParametersAreFinite()
     {
-        foreach (float p in Model.Network.Parameters)
+        foreach (float p in Network.Parameters)
             if (!float.IsFinite(p)) return false;
         return true;
     }
@@ -276,28 +282,24 @@ public sealed class Trainer
     {
         // The split never changes during a run: decode it to ids once, not at every evaluation.
         _validationIds ??= _validation.Slice(0, _options.EvalChars > 0 ? Math.Min(_options.EvalChars, _validation.Length) : _validation.Length).ToArray();
-        return StreamEvaluator.Score(Model.Network, _validationIds, streams: _options.Batch, chunk: _options.SeqLen, threads: _options.Threads);
+        return StreamEvaluator.Score(Network, _validationIds, streams: _options.Batch, chunk: _options.SeqLen, threads: _options.Threads);
     }
 
     private void EmitSamples()
     {
         if (Sampled is null || _options.SampleLength == 0 || _options.SampleTemperatures.Length == 0) return;
-        Model.Invalidate();
+        var inference = new InferenceModel(Network);
         // A generator of its own, derived from the seed and step: printing samples never changes training.
         var rng = new Rng(_options.Seed ^ (ulong)Step * 0x9E3779B97F4A7C15UL);
         const int snippet = 40;
         int start = _train.Length > snippet ? rng.NextInt(_train.Length - snippet) : 0;
         var promptIds = new int[Math.Min(snippet, _train.Length)];
         _train.CopyTo(start, promptIds);
-        string prompt = Model.Vocabulary.Decode(promptIds);
+        string prompt = Vocabulary.Decode(promptIds);
         foreach (float temperature in _options.SampleTemperatures)
         {
-            var text = string.Concat(Model.Generate(new GenerationOptions
-            {
-                Prompt = prompt, Length = _options.SampleLength, Seed = rng.NextUInt64(),
-                Sampling = new Sampling.SamplingOptions(temperature),
-            }));
-            Sampled(new SampleReport(Step, temperature, prompt, text));
+            var ids = TextGenerator.Generate(inference, promptIds, _options.SampleLength, new SamplingOptions(temperature), new Rng(rng.NextUInt64())).ToArray();
+            Sampled(new SampleReport(Step, temperature, prompt, Vocabulary.Decode(ids)));
         }
     }
 
@@ -305,9 +307,9 @@ public sealed class Trainer
     public TrainingCheckpoint CaptureCheckpoint() => new()
     {
         Options = _options,
-        Config = Model.Config,
-        Parameters = (float[])Model.Network.Parameters.Clone(),
-        Vocabulary = Model.Vocabulary.ToStrings(),
+        Config = Network.Config,
+        Parameters = (float[])Network.Parameters.Clone(),
+        Vocabulary = Vocabulary.ToStrings(),
         CorpusName = _corpusName,
         CorpusSha256 = _corpusSha256,
         OptimizerName = _guard.Optimizer.Name,
@@ -331,14 +333,13 @@ public sealed class Trainer
     {
         if (cp.CorpusSha256 != _corpusSha256)
             throw new InvalidOperationException($"The checkpoint was trained on '{cp.CorpusName}' (sha256 {cp.CorpusSha256[..12]}…) but this corpus is '{_corpusName}' (sha256 {_corpusSha256[..12]}…). Resume with the original corpus, or start a new run in another --out folder.");
-        if (!cp.Vocabulary.SequenceEqual(Model.Vocabulary.ToStrings()))
-            throw new InvalidOperationException(VocabularyDifference(cp.Vocabulary, Model.Vocabulary.ToStrings()));
-        if (cp.Config != Model.Config)
-            throw new InvalidOperationException($"The checkpoint's model ({Describe(cp.Config)}) differs from the requested one ({Describe(Model.Config)}). Resume without model options, or start a new run.");
+        if (!cp.Vocabulary.SequenceEqual(Vocabulary.ToStrings()))
+            throw new InvalidOperationException(VocabularyDifference(cp.Vocabulary, Vocabulary.ToStrings()));
+        if (cp.Config != Network.Config)
+            throw new InvalidOperationException($"The checkpoint's model ({Describe(cp.Config)}) differs from the requested one ({Describe(Network.Config)}). Resume without model options, or start a new run.");
         if (cp.OptimizerName != _guard.Optimizer.Name)
             throw new InvalidOperationException($"The checkpoint used the {cp.OptimizerName} optimizer, not {_guard.Optimizer.Name}.");
-        cp.Parameters.CopyTo(Model.Network.Parameters, 0);
-        Model.Invalidate();
+        cp.Parameters.CopyTo(Network.Parameters, 0);
         foreach (var (name, buffer) in _guard.Optimizer.StateBuffers)
         {
             if (!cp.OptimizerBuffers.TryGetValue(name, out var saved) || saved.Length != buffer.Length)

@@ -20,14 +20,13 @@ public sealed class ReadmeExampleTests
         var vocabulary = Vocabulary.Build(corpus.Scalars);
         var options = Presets.Get("char-rnn") with { MaxSteps = 40, HiddenSize = 32, Batch = 8, SeqLen = 24, Threads = 1, EvalInterval = 20, SampleLength = 0 };
         var network = LstmModel.CreateInitialized(options.ModelConfig(vocabulary.Size), new Rng(options.Seed));
-        var lm = new CharLanguageModel(network, vocabulary);
-        var trainer = new Trainer(lm, corpus, EncodedCorpus.Encode(corpus, vocabulary), options);
+        var trainer = new Trainer(network, vocabulary, corpus, EncodedCorpus.Encode(corpus, vocabulary), options);
         var losses = new List<float>();
         var evaluations = new List<double>();
         trainer.StepCompleted += s => losses.Add(s.Loss);
         trainer.Evaluated += e => evaluations.Add(e.Loss.MeanNats);
         Assert.Equal(StopReason.MaxSteps, trainer.Run());
-        lm.Save(modelPath);
+        new CharLanguageModel(network, vocabulary).Save(modelPath);
         Assert.Equal(40, losses.Count);
         Assert.True(losses[^1] < losses[0], "training did not reduce the loss");
         Assert.NotEmpty(evaluations);

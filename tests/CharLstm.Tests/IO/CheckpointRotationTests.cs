@@ -20,7 +20,7 @@ public class CheckpointRotationTests
             saved.Add(trainer.Step);
             preserved.Add(CheckpointRotation.PreserveLast(folder.Path, keep: 3));
             CheckpointFile.Save(trainer.CaptureCheckpoint(), Path.Combine(folder.Path, CheckpointRotation.LastCheckpointName));
-            trainer.Model.Save(Path.Combine(folder.Path, CheckpointRotation.LastModelName));
+            TinyRuns.SaveModel(trainer, Path.Combine(folder.Path, CheckpointRotation.LastModelName));
         };
         trainer.Run();
 

@@ -21,8 +21,8 @@ public class NonFiniteTests(ITestOutputHelper output)
         trainer.SaveRequested += save =>
         {
             CheckpointFile.Save(trainer.CaptureCheckpoint(), Path.Combine(folder, "last.checkpoint.safetensors"));
-            trainer.Model.Save(Path.Combine(folder, "last.safetensors"));
-            if (save.IsBest) trainer.Model.Save(Path.Combine(folder, "best.safetensors"));
+            TinyRuns.SaveModel(trainer, Path.Combine(folder, "last.safetensors"));
+            if (save.IsBest) TinyRuns.SaveModel(trainer, Path.Combine(folder, "best.safetensors"));
             saves.Add(trainer.Step);
         };
         return saves;
@@ -39,11 +39,11 @@ public class NonFiniteTests(ITestOutputHelper output)
         var evaluations = new List<EvaluationReport>();
         var skipped = new List<long>();
         trainer.Evaluated += evaluations.Add;
-        trainer.SaveRequested += _ => goodWeights = (float[])trainer.Model.Network.Parameters.Clone();
+        trainer.SaveRequested += _ => goodWeights = (float[])trainer.Network.Parameters.Clone();
         trainer.StepCompleted += s =>
         {
             if (s.Skipped) skipped.Add(s.Step);
-            if (s.Step == poisonAt) trainer.Model.Network.View("head.bias")[0] = float.NaN;
+            if (s.Step == poisonAt) trainer.Network.View("head.bias")[0] = float.NaN;
         };
 
         var reason = trainer.Run();

@@ -26,7 +26,7 @@ public class ResumeTests(ITestOutputHelper output)
             if (stopAfter?.Invoke(trainer, s.Step) == true) cancel.Cancel();
         };
         var reason = trainer.Run(cancel.Token);
-        return new Run(losses, (float[])trainer.Model.Network.Parameters.Clone(), [.. trainer.Metrics], reason);
+        return new Run(losses, (float[])trainer.Network.Parameters.Clone(), [.. trainer.Metrics], reason);
     }
 
     private static TrainingCheckpoint ThroughFile(TrainingCheckpoint checkpoint)
@@ -111,9 +111,9 @@ public class ResumeTests(ITestOutputHelper output)
         var checkpoint = ThroughFile(trainer.CaptureCheckpoint());
         string[] changed = [.. checkpoint.Vocabulary.Where(c => c != "w").Append("Z").Order(StringComparer.Ordinal)];
         var vocabulary = global::CharLstm.Data.Vocabulary.FromStrings(changed);
-        var model = new CharLanguageModel(new global::CharLstm.Model.LstmModel(Options.ModelConfig(vocabulary.Size)), vocabulary);
+        var network = new global::CharLstm.Model.LstmModel(Options.ModelConfig(vocabulary.Size));
         var encoded = global::CharLstm.Data.EncodedCorpus.FromIds(new int[100], vocabulary.Size);
-        var e = Assert.Throws<InvalidOperationException>(() => new Trainer(model, corpus, encoded, Options, checkpoint));
+        var e = Assert.Throws<InvalidOperationException>(() => new Trainer(network, vocabulary, corpus, encoded, Options, checkpoint));
         output.WriteLine(e.Message);
         Assert.Contains("vocabulary", e.Message, StringComparison.Ordinal);
         Assert.Contains("'w'", e.Message, StringComparison.Ordinal);

@@ -41,16 +41,15 @@ internal static class TinyRuns
         var vocabulary = resume is null ? Vocabulary.Build(corpus.Scalars) : Vocabulary.FromStrings(resume.Vocabulary);
         var config = options.ModelConfig(vocabulary.Size);
         var network = resume is null ? LstmModel.CreateInitialized(config, new Rng(options.Seed), options.ForgetBiasOne) : new LstmModel(config);
-        var model = new CharLanguageModel(network, vocabulary);
-        return new Trainer(model, corpus, EncodedCorpus.Encode(corpus, vocabulary), options, resume) { LogInterval = 5 };
+        return new Trainer(network, vocabulary, corpus, EncodedCorpus.Encode(corpus, vocabulary), options, resume) { LogInterval = 5 };
     }
 
     /// <summary>An untrained model over <paramref name="text"/>'s characters, with a training summary.</summary>
-    public static CharLanguageModel NewModel(string text, int embedding = 5, int hidden = 12, int layers = 2, ulong seed = 3)
+    public static ModelFileContents NewModel(string text, int embedding = 5, int hidden = 12, int layers = 2, ulong seed = 3)
     {
         var vocabulary = Vocabulary.Build(TextScalars.FromString(text));
         var network = LstmModel.CreateInitialized(new ModelConfig(vocabulary.Size, embedding, hidden, layers, 0.1f), new Rng(seed), forgetBiasOne: true);
-        return new CharLanguageModel(network, vocabulary,
+        return new ModelFileContents(network, vocabulary,
             new TrainingSummary("tiny.txt", new string('a', 64), 12_345, 67, 1.875, new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero), "0.1.0"));
     }
 
@@ -63,6 +62,9 @@ internal static class TinyRuns
         return trainer.CaptureCheckpoint();
     }
 
+    /// <summary>Writes the trainer's network and vocabulary as a model file.</summary>
+    public static void SaveModel(Trainer trainer, string path) => ModelFile.Save(path, new ModelFileContents(trainer.Network, trainer.Vocabulary));
+
     public static byte[] Bytes(List<TensorEntry> tensors, Dictionary<string, string> metadata)
     {
         using var stream = new MemoryStream();
@@ -70,7 +72,7 @@ internal static class TinyRuns
         return stream.ToArray();
     }
 
-    public static byte[] Bytes(CharLanguageModel model)
+    public static byte[] Bytes(ModelFileContents model)
     {
         var (tensors, metadata) = ModelFile.Contents(model);
         return Bytes(tensors, metadata);
@@ -82,7 +84,7 @@ internal static class TinyRuns
         return Bytes(tensors, metadata);
     }
 
-    public static CharLanguageModel LoadModel(byte[] file) =>
+    public static ModelFileContents LoadModel(byte[] file) =>
         ModelFile.Read(SafeTensors.Read(new MemoryStream(file), file.Length), "'test.safetensors'");
 
     public static TrainingCheckpoint LoadCheckpoint(byte[] file) =>

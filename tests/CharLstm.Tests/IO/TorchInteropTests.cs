@@ -32,7 +32,7 @@ public class TorchInteropTests(ITestOutputHelper output)
         var trainer = NewTrainer(corpus, Options with { EmbeddingSize = embedding, Layers = layers, MaxSteps = 30 });
         trainer.Run();
         string modelPath = Path.Combine(folder.Path, "model.safetensors");
-        trainer.Model.Save(modelPath);
+        TinyRuns.SaveModel(trainer, modelPath);
         string text = Text(800, 77); // same characters, other words: a held-out text
         string textPath = folder.Write("held-out.txt", Encoding.UTF8.GetBytes(text));
 

@@ -21,5 +21,5 @@ internal static class ModelLocator
         return path;
     }
 
-    public static CharLanguageModel Load(string path) => ModelFile.Load(Resolve(path));
+    public static CharLanguageModel Load(string path) => CharLanguageModel.Load(Resolve(path));
 }

@@ -65,7 +65,7 @@ internal static class TrainCommand
 
         // ---- 4. train ----
         Trainer trainer;
-        try { trainer = new Trainer(model, corpus, encoded, options, checkpoint); }
+        try { trainer = new Trainer(network, vocabulary, corpus, encoded, options, checkpoint); }
         catch (InvalidOperationException e) { throw new InputException(e.Message); }
         folder.WriteConfig(options, config, corpus.Name, corpus.Sha256, corpus.Length, network.Parameters.Length);
 
@@ -80,7 +80,7 @@ internal static class TrainCommand
         trainer.Sampled += s => view.Line($"--- sample at temperature {s.Temperature:0.0#} ---\n{s.Prompt}{s.Text}\n");
         trainer.SaveRequested += save =>
         {
-            SaveAll(trainer, folder, save, corpus, keep);
+            SaveAll(trainer, model, folder, save, corpus, keep);
             if (save.IsBest) view.Line($"saved best model to {folder.Best}");
         };
 
@@ -114,9 +114,8 @@ internal static class TrainCommand
         };
     }
 
-    private static void SaveAll(Trainer trainer, RunFolder folder, SaveRequest save, Corpus corpus, int keep)
+    private static void SaveAll(Trainer trainer, CharLanguageModel model, RunFolder folder, SaveRequest save, Corpus corpus, int keep)
     {
-        var model = trainer.Model;
         model.Summary = new TrainingSummary(corpus.Name, corpus.Sha256, trainer.CharactersSeen, trainer.Step,
             trainer.BestValidationLoss, DateTimeOffset.UtcNow, ToolInfo.Version);
         CheckpointRotation.PreserveLast(folder.Path, keep); // --keep N: the previous last files get step-numbered names
