@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using CharLstm.Benchmarking;
+using CharLstm.Cli.Commands.Bench;
 using CharLstm.Model;
 using CharLstm.Numerics;
 using CharLstm.Ops;
@@ -28,7 +28,7 @@ public unsafe class MatMulBenchmarks
     public void Setup()
     {
         var parts = Shape.Split(' ');
-        (_, _m, _k, _n, _) = EngineBenchmark.SgemmShapes(BenchmarkConfig.Presets[parts[0]]).Single(s => s.Name == parts[1]);
+        (_, _m, _k, _n, _) = BenchmarkRunner.SgemmShapes(BenchmarkConfig.Presets[parts[0]]).Single(s => s.Name == parts[1]);
         var rng = new Rng(1);
         _a = Enumerable.Range(0, _m * _k).Select(_ => rng.NextUniform(-1, 1)).ToArray();
         var b = Enumerable.Range(0, _k * _n).Select(_ => rng.NextUniform(-1, 1)).ToArray();

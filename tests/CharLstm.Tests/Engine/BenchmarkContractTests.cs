@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CharLstm.Benchmarking;
+using CharLstm.Cli.Commands.Bench;
 using CharLstm.Model;
 
 namespace CharLstm.Tests.Engine;
@@ -20,7 +20,7 @@ public sealed class BenchmarkContractTests
     public void Each_mode_prints_the_contract_with_positive_rates(BenchmarkMode mode, int genBatch, string unit)
     {
         var settings = new BenchmarkSettings { Config = Tiny, Mode = mode, GenBatch = genBatch, Threads = 2, Seconds = 0.02, Reps = 2, Warmup = 1 };
-        var result = EngineBenchmark.Run(settings);
+        var result = BenchmarkRunner.Run(settings);
         using var json = JsonDocument.Parse(result.ToJson());
         var root = json.RootElement;
         Assert.Equal("charlstm", root.GetProperty("engine").GetString());
@@ -54,7 +54,7 @@ public sealed class BenchmarkContractTests
     {
         // Two 16-unit gate groups, so the calling thread (whose view the generation profile is) owns one.
         var settings = new BenchmarkSettings { Config = Tiny with { Hidden = 32 }, Mode = mode, GenBatch = genBatch, Threads = 2, Seconds = 0.02, Reps = 2, Warmup = 1, Profile = true };
-        using var json = JsonDocument.Parse(EngineBenchmark.Run(settings).ToJson());
+        using var json = JsonDocument.Parse(BenchmarkRunner.Run(settings).ToJson());
         var shares = json.RootElement.GetProperty("profile").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
         Assert.Contains(expectedPhase, shares.Keys);
         Assert.All(shares.Keys, name => Assert.True(Enum.TryParse<StepPhase>(name, out _), name));

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CharLstm.Benchmarking;
+using CharLstm.Numerics;
 
 namespace CharLstm.Cli.Commands.Bench;
 
@@ -71,8 +71,8 @@ internal static class BenchCommand
                 Console.Error.WriteLine($"charlstm bench: {e.Message}");
                 return 2;
             }
-            Console.Error.WriteLine($"[charlstm bench] {chosen}, mode={settings.Mode}, threads={settings.Threads}, simd={EngineBenchmark.SimdLevel}");
-            var result = EngineBenchmark.Run(settings, Console.Error);
+            Console.Error.WriteLine($"[charlstm bench] {chosen}, mode={settings.Mode}, threads={settings.Threads}, simd={MatrixProduct.Kernel}");
+            var result = BenchmarkRunner.Run(settings, Console.Error);
             Console.Out.WriteLine(result.ToJson());
             return 0;
         });

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CharLstm.Model;
 
-namespace CharLstm.Benchmarking;
+namespace CharLstm.Cli.Commands.Bench;
 
 /// <summary>
 /// Splits wall time into phases: each <see cref="Lap"/> charges the time since the previous lap to a
