@@ -2,16 +2,6 @@ using System.Text;
 
 namespace CharLstm.Data;
 
-/// <summary>What to do with characters that are not in the vocabulary.</summary>
-public enum UnknownMode
-{
-    /// <summary>Stop with a <see cref="CorpusException"/> listing every unknown character (the default).</summary>
-    Error,
-
-    /// <summary>Leave them out and report which they were.</summary>
-    Skip,
-}
-
 /// <summary>
 /// The model's characters: the distinct Unicode scalar values of a corpus, sorted by value, so id i is the
 /// i-th smallest character. Stored in the model file as a JSON array of one-character strings

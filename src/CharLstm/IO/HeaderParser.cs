@@ -4,9 +4,6 @@ using System.Text.Unicode;
 
 namespace CharLstm.IO;
 
-/// <summary>One tensor as the header describes it, checked against its own dtype and shape but not yet against the file.</summary>
-internal sealed record HeaderTensor(string Name, int[] Shape, int Count, long Begin, long End, int HeaderIndex);
-
 /// <summary>
 /// Parses a safetensors JSON header in two passes over the bytes: the first checks UTF-8, JSON syntax and
 /// duplicate keys at every level (JsonDocument would silently keep the last duplicate); the second reads

@@ -1,10 +1,5 @@
 namespace CharLstm.Training;
 
-/// <summary>What one guarded optimizer step did.</summary>
-/// <param name="GradientNorm">Global gradient norm before clipping (may be NaN or ∞ when skipped).</param>
-/// <param name="Skipped">True when the loss or a gradient was not finite and the weights were left alone.</param>
-public readonly record struct StepOutcome(double GradientNorm, bool Skipped);
-
 /// <summary>
 /// Clips the gradients, refuses a step whose loss or gradients are not finite (the weights and the
 /// optimizer state stay untouched, the skip is counted), and otherwise applies the optimizer.

@@ -6,57 +6,6 @@ using CharLstm.Sampling;
 
 namespace CharLstm.Training;
 
-/// <summary>Progress after one optimizer step.</summary>
-/// <param name="Step">Steps taken so far.</param>
-/// <param name="Horizon">Steps planned (epochs × batches, or --max-steps).</param>
-/// <param name="Epoch">Epoch of the step (0-based).</param>
-/// <param name="CharactersSeen">Training characters processed.</param>
-/// <param name="Elapsed">Training wall time.</param>
-/// <param name="CharactersPerSecond">Throughput over the recent steps.</param>
-/// <param name="Loss">This step's training loss (nats/char).</param>
-/// <param name="LearningRate">Rate used.</param>
-/// <param name="GradientNorm">Pre-clip global gradient norm.</param>
-/// <param name="Skipped">The step was skipped (non-finite).</param>
-/// <param name="LastValidationLoss">Most recent validation loss (NaN: none yet).</param>
-/// <param name="Remaining">Estimated time left, from the step horizon or the time budget, whichever ends first.</param>
-public sealed record StepReport(long Step, long Horizon, int Epoch, long CharactersSeen, TimeSpan Elapsed, double CharactersPerSecond,
-    float Loss, double LearningRate, double GradientNorm, bool Skipped, double LastValidationLoss, TimeSpan? Remaining);
-
-/// <summary>A validation pass.</summary>
-/// <param name="Step">Steps taken when it ran.</param>
-/// <param name="Epoch">Epoch.</param>
-/// <param name="Loss">Validation loss.</param>
-/// <param name="IsBest">Lowest so far.</param>
-/// <param name="EpochEnd">Run at the end of an epoch.</param>
-public sealed record EvaluationReport(long Step, int Epoch, LossSum Loss, bool IsBest, bool EpochEnd);
-
-/// <summary>A generated sample printed during training.</summary>
-/// <param name="Step">Steps taken.</param>
-/// <param name="Temperature">Sampling temperature.</param>
-/// <param name="Prompt">The corpus snippet it continues.</param>
-/// <param name="Text">The generated continuation.</param>
-public sealed record SampleReport(long Step, float Temperature, string Prompt, string Text);
-
-/// <summary>Why training stopped.</summary>
-public enum StopReason
-{
-    /// <summary>All epochs done.</summary>
-    Epochs,
-    /// <summary>--max-steps reached.</summary>
-    MaxSteps,
-    /// <summary>--time budget used.</summary>
-    TimeBudget,
-    /// <summary>Cancelled (Ctrl-C).</summary>
-    Cancelled,
-    /// <summary>Too many non-finite steps in a row.</summary>
-    NonFinite,
-}
-
-/// <summary>What to write: the latest state, or a new best model too.</summary>
-/// <param name="IsBest">The latest evaluation was the best so far: write the best model too.</param>
-/// <param name="Final">The run is ending.</param>
-public sealed record SaveRequest(bool IsBest, bool Final);
-
 /// <summary>
 /// The training loop: B contiguous streams, truncated backprop through time with the hidden state
 /// carried across batches, a guarded optimizer step, periodic validation and samples. Events report

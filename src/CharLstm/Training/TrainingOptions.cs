@@ -2,17 +2,6 @@ using CharLstm.Model;
 
 namespace CharLstm.Training;
 
-/// <summary>Learning-rate schedules.</summary>
-public enum ScheduleKind
-{
-    /// <summary>The same rate throughout.</summary>
-    Constant,
-    /// <summary>Multiply by <see cref="TrainingOptions.DecayFactor"/> every <see cref="TrainingOptions.DecayEvery"/> steps (char-rnn style).</summary>
-    Step,
-    /// <summary>Linear warm-up over <see cref="TrainingOptions.WarmupSteps"/>, then cosine down to <see cref="TrainingOptions.MinLearningRateFraction"/> of the peak at the horizon (nanoGPT style).</summary>
-    Cosine,
-}
-
 /// <summary>
 /// Everything that decides a training run, with the defaults a user sees in <c>--help</c>. A preset
 /// (<see cref="Presets"/>) overrides only what differs; explicit options override the preset.
@@ -121,57 +110,5 @@ public sealed record TrainingOptions
         Require(SampleLength >= 0, $"--sample-length must be 0 or more, got {SampleLength}.");
         Require(SampleTemperatures.All(t => t >= 0 && float.IsFinite(t)), "--sample-temperatures must be numbers of 0 or more.");
         Require(Threads is >= 1 and <= 256, $"--threads must be 1 to 256, got {Threads}.");
-    }
-}
-
-/// <summary>Named starting points; each changes only what differs from <see cref="TrainingOptions"/>' defaults.</summary>
-public static class Presets
-{
-    /// <summary>Preset names, for help text and error messages.</summary>
-    public static readonly string[] Names = ["default", "keras-lab", "char-rnn"];
-
-    /// <summary>The options of preset <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">No such preset.</exception>
-    public static TrainingOptions Get(string name) => name switch
-    {
-        // The project's own default: 2×256 LSTM over a 64-wide embedding, Adam with cosine decay.
-        "default" => new TrainingOptions(),
-        // The Keras text-generation lab: one-hot input, one LSTM of 128, sequences of 40, RMSprop 0.01,
-        // batch 128. (Keras scores only the last position of each window; we score every position.)
-        "keras-lab" => new TrainingOptions
-        {
-            Layers = 1, HiddenSize = 128, EmbeddingSize = 0, Dropout = 0, ForgetBiasOne = false,
-            Batch = 128, SeqLen = 40, Optimizer = "rmsprop", LearningRate = 0.01, Schedule = ScheduleKind.Constant, Clip = 0,
-        },
-        // Karpathy's char-rnn defaults: 2×128, one-hot, seq 50, batch 50, Adam 2e-3, clip 5,
-        // learning rate × 0.97 per epoch after the tenth (approximated here by steps).
-        "char-rnn" => new TrainingOptions
-        {
-            Layers = 2, HiddenSize = 128, EmbeddingSize = 0, Dropout = 0, ForgetBiasOne = false,
-            Batch = 50, SeqLen = 50, Optimizer = "adam", LearningRate = 2e-3, Schedule = ScheduleKind.Constant, Clip = 5,
-        },
-        _ => throw new ArgumentException($"unknown preset '{name}'; choose one of: {string.Join(", ", Names)}."),
-    };
-}
-
-/// <summary>The learning rate at a given step.</summary>
-public static class LearningRateSchedule
-{
-    /// <summary>Rate for 0-based <paramref name="step"/> of a run planned for <paramref name="horizon"/> steps.</summary>
-    public static double At(TrainingOptions o, long step, long horizon)
-    {
-        switch (o.Schedule)
-        {
-            case ScheduleKind.Step:
-                return o.LearningRate * Math.Pow(o.DecayFactor, step / o.DecayEvery);
-            case ScheduleKind.Cosine:
-                if (step < o.WarmupSteps) return o.LearningRate * (step + 1) / o.WarmupSteps;
-                double min = o.LearningRate * o.MinLearningRateFraction;
-                if (horizon <= o.WarmupSteps) return o.LearningRate;
-                double progress = Math.Min(1.0, (double)(step - o.WarmupSteps) / (horizon - o.WarmupSteps));
-                return min + 0.5 * (o.LearningRate - min) * (1 + Math.Cos(Math.PI * progress));
-            default:
-                return o.LearningRate;
-        }
     }
 }

@@ -80,8 +80,3 @@ internal sealed class RunFolder(string path)
         AtomicFile.Write(PlotSvg, s => s.Write(Encoding.UTF8.GetBytes(svg)));
     }
 }
-
-internal static class ToolInfo
-{
-    public static string Version { get; } = typeof(CharLanguageModel).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-}

@@ -3,24 +3,6 @@ using CharLstm.IO;
 
 namespace CharLstm.Cli.Commands.Common;
 
-/// <summary>Exit codes shared by every verb.</summary>
-internal static class ExitCodes
-{
-    public const int Ok = 0;
-    /// <summary>Bad input: a corpus, model or text that cannot be used.</summary>
-    public const int BadInput = 1;
-    /// <summary>Bad command line: an unknown option or a value out of range.</summary>
-    public const int BadUsage = 2;
-    /// <summary>Interrupted by Ctrl-C (128 + SIGINT).</summary>
-    public const int Interrupted = 130;
-}
-
-/// <summary>A bad option value, reported with exit code 2.</summary>
-internal sealed class UsageException(string message) : Exception(message);
-
-/// <summary>A problem with the user's input, reported with exit code 1.</summary>
-internal sealed class InputException(string message) : Exception(message);
-
 /// <summary>Runs a verb's body and turns the failures a user can fix into a message and an exit code — never a stack trace.</summary>
 internal static class Guarded
 {

@@ -1,0 +1,12 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CharLstm.IO;
+using CharLstm.Training;
+
+namespace CharLstm.Cli.Commands.Train;
+
+internal static class ToolInfo
+{
+    public static string Version { get; } = typeof(CharLanguageModel).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}

@@ -1,0 +1,22 @@
+using System.Diagnostics;
+using CharLstm.Data;
+using CharLstm.Model;
+using CharLstm.Numerics;
+using CharLstm.Sampling;
+
+namespace CharLstm.Training;
+
+/// <summary>Why training stopped.</summary>
+public enum StopReason
+{
+    /// <summary>All epochs done.</summary>
+    Epochs,
+    /// <summary>--max-steps reached.</summary>
+    MaxSteps,
+    /// <summary>--time budget used.</summary>
+    TimeBudget,
+    /// <summary>Cancelled (Ctrl-C).</summary>
+    Cancelled,
+    /// <summary>Too many non-finite steps in a row.</summary>
+    NonFinite,
+}
