@@ -9,7 +9,7 @@ namespace CharLstm.Benchmarks;
 
 /// <summary>The matrix multiply on the LSTM's shapes (bench/README.md names), B packed as the engine packs weights.</summary>
 [MemoryDiagnoser]
-public unsafe class MatMulBenchmarks
+public unsafe class MatMulBenchmarks : IDisposable
 {
     private float[] _a = [], _c = [];
     private PackedMatrix _b = new();
@@ -38,7 +38,11 @@ public unsafe class MatMulBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _team.Dispose();
+    public void Dispose()
+    {
+        _team.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>C = A·B (2·M·K·N flops).</summary>
     [Benchmark]
@@ -112,7 +116,7 @@ public class SamplingBenchmarks
 
 /// <summary>One generated character per stream: the session step and the draw. Must allocate nothing.</summary>
 [MemoryDiagnoser]
-public class GenerationBenchmarks
+public class GenerationBenchmarks : IDisposable
 {
     private GenerationSession _session = null!;
     private readonly SamplingOptions _options = new(Temperature: 1f);
@@ -138,6 +142,13 @@ public class GenerationBenchmarks
         _session = new GenerationSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(6))), Streams, Threads);
         _rngs = Enumerable.Range(0, Streams).Select(b => new Rng(5 + (ulong)b)).ToArray();
         _tokens = new int[Streams];
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _session.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>Step + sample for every stream (each stream its own generator, drawn on the team).</summary>

@@ -6,6 +6,7 @@ using CharLstm;
 using CharLstm.Data;
 using CharLstm.IO;
 using CharLstm.Model;
+using CharLstm.SaveChild;
 using CharLstm.Training;
 
 string folder = args[0];
@@ -39,12 +40,15 @@ for (; ; round++)
     Console.WriteLine($"saved {round}");
 }
 
-/// <summary>The values of round N, so the test can tell a file of one round from a mix of two.</summary>
-public static class SaveChildPattern
+namespace CharLstm.SaveChild
 {
-    /// <summary>Fills <paramref name="values"/> with the pattern of <paramref name="round"/>.</summary>
-    public static void Fill(float[] values, long round)
+    /// <summary>The values of round N, so the test can tell a file of one round from a mix of two.</summary>
+    public static class SaveChildPattern
     {
-        for (int i = 0; i < values.Length; i++) values[i] = (float)((round * 7919 + i) % 10007) * 1e-4f;
+        /// <summary>Fills <paramref name="values"/> with the pattern of <paramref name="round"/>.</summary>
+        public static void Fill(float[] values, long round)
+        {
+            for (int i = 0; i < values.Length; i++) values[i] = (float)((round * 7919 + i) % 10007) * 1e-4f;
+        }
     }
 }

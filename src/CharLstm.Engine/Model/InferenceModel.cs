@@ -1,8 +1,5 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using CharLstm.Numerics;
-using CharLstm.Ops;
 
 namespace CharLstm.Model;
 

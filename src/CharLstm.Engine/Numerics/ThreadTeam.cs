@@ -128,7 +128,7 @@ internal sealed unsafe class ThreadTeam : IDisposable
         public void Run(delegate*<void*, int, int, void> work, void* state)
         {
             if (Size == 1) { work(state, 0, 1); return; }
-            if (_stopped) throw new ObjectDisposedException(nameof(ThreadTeam));
+            ObjectDisposedException.ThrowIf(_stopped, typeof(ThreadTeam));
             _work = work;
             _state = state;
             Volatile.Write(ref _pending, Size - 1);

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace CharLstm.Data;
 
 /// <summary>What to do with characters that are not in the vocabulary.</summary>

@@ -25,8 +25,7 @@ public static class CheckpointFile
     };
 
     /// <summary>The resolved options as JSON (also written to config.json by the CLI).</summary>
-    public static string SerializeOptions(TrainingOptions options, bool indented = false)
-        => JsonSerializer.Serialize(options, new JsonSerializerOptions(OptionsJson) { WriteIndented = indented });
+    public static string SerializeOptions(TrainingOptions options) => JsonSerializer.Serialize(options, OptionsJson);
 
     /// <summary>Writes <paramref name="cp"/> atomically.</summary>
     public static void Save(TrainingCheckpoint cp, string path)

@@ -1,7 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Unicode;
-
 namespace CharLstm.IO;
 
 /// <summary>One tensor as the header describes it, checked against its own dtype and shape but not yet against the file.</summary>

@@ -1,5 +1,3 @@
-using CharLstm.Model;
-
 namespace CharLstm.Training;
 
 /// <summary>The learning rate at a given step.</summary>

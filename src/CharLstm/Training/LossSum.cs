@@ -1,5 +1,3 @@
-using CharLstm.Model;
-
 namespace CharLstm.Training;
 
 /// <summary>Total cross-entropy of a text, and how many characters it scored.</summary>

@@ -1,5 +1,3 @@
-using CharLstm.Model;
-
 namespace CharLstm.Training;
 
 /// <summary>One row of the metrics log.</summary>

@@ -1,5 +1,3 @@
-using CharLstm.Model;
-
 namespace CharLstm.Training;
 
 /// <summary>Named starting points; each changes only what differs from <see cref="TrainingOptions"/>' defaults.</summary>

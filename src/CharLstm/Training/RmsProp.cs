@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace CharLstm.Training;
 
 /// <summary>RMSprop, PyTorch defaults: α = 0.99, ε = 1e-8, learning rate 0.01 (the Keras lab's choice).</summary>

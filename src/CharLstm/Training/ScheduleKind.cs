@@ -1,5 +1,3 @@
-using CharLstm.Model;
-
 namespace CharLstm.Training;
 
 /// <summary>Learning-rate schedules.</summary>

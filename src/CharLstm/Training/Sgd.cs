@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace CharLstm.Training;
 
 /// <summary>SGD with momentum, as PyTorch (dampening 0): buf ← μ·buf + g (buf = g on the first step); p ← p − lr·buf.</summary>

@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using CharLstm.Data;
-using CharLstm.Model;
-using CharLstm.Numerics;
-using CharLstm.Sampling;
-
 namespace CharLstm.Training;
 
 /// <summary>Progress after one optimizer step.</summary>

@@ -24,35 +24,35 @@ public static class StreamEvaluator
         double sum = 0;
         try
         {
-        var inputs = new int[streams * chunk];
-        var targets = new int[streams * chunk];
-        for (int start = 0; start < steps; start += chunk)
-        {
-            int len = Math.Min(chunk, steps - start);
-            var pass = len == chunk ? full ??= new NetworkPass(cfg, streams, chunk, threads) : tail ??= new NetworkPass(cfg, streams, len, threads);
-            var inSpan = inputs.AsSpan(0, streams * len);
-            var tgtSpan = targets.AsSpan(0, streams * len);
-            for (int b = 0; b < streams; b++)
-                for (int t = 0; t < len; t++)
-                {
-                    int pos = b * steps + start + t;
-                    inSpan[b * len + t] = ids[pos];
-                    tgtSpan[b * len + t] = ids[pos + 1];
-                }
-            pass.Forward(model, inSpan, tgtSpan, state, training: false);
-            // Per-position loss from the logits in double: logsumexp − logit[target].
-            var logits = pass.Logits;
-            for (int t = 0; t < len; t++)
+            var inputs = new int[streams * chunk];
+            var targets = new int[streams * chunk];
+            for (int start = 0; start < steps; start += chunk)
+            {
+                int len = Math.Min(chunk, steps - start);
+                var pass = len == chunk ? full ??= new NetworkPass(cfg, streams, chunk, threads) : tail ??= new NetworkPass(cfg, streams, len, threads);
+                var inSpan = inputs.AsSpan(0, streams * len);
+                var tgtSpan = targets.AsSpan(0, streams * len);
                 for (int b = 0; b < streams; b++)
-                {
-                    var row = logits.Slice((t * streams + b) * v, v);
-                    double max = double.NegativeInfinity;
-                    foreach (float x in row) max = Math.Max(max, x);
-                    double z = 0;
-                    foreach (float x in row) z += Math.Exp(x - max);
-                    sum += max + Math.Log(z) - row[tgtSpan[b * len + t]];
-                }
-        }
+                    for (int t = 0; t < len; t++)
+                    {
+                        int pos = b * steps + start + t;
+                        inSpan[b * len + t] = ids[pos];
+                        tgtSpan[b * len + t] = ids[pos + 1];
+                    }
+                pass.Forward(model, inSpan, tgtSpan, state, training: false);
+                // Per-position loss from the logits in double: logsumexp − logit[target].
+                var logits = pass.Logits;
+                for (int t = 0; t < len; t++)
+                    for (int b = 0; b < streams; b++)
+                    {
+                        var row = logits.Slice((t * streams + b) * v, v);
+                        double max = double.NegativeInfinity;
+                        foreach (float x in row) max = Math.Max(max, x);
+                        double z = 0;
+                        foreach (float x in row) z += Math.Exp(x - max);
+                        sum += max + Math.Log(z) - row[tgtSpan[b * len + t]];
+                    }
+            }
         }
         finally
         {

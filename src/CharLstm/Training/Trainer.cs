@@ -13,7 +13,7 @@ namespace CharLstm.Training;
 /// Everything is seeded: the same options, corpus and thread count give the same bits, and
 /// <see cref="CaptureCheckpoint"/> / resume continue exactly.
 /// </summary>
-public sealed class Trainer
+public sealed class Trainer : IDisposable
 {
     private readonly TrainingOptions _options;
     private readonly EncodedCorpus _train, _validation;
@@ -105,6 +105,9 @@ public sealed class Trainer
     /// the last good state when a run ends with <see cref="StopReason.NonFinite"/>.
     /// </summary>
     public event Action<SaveRequest>? SaveRequested;
+
+    /// <summary>Stops the compute threads (a trainer with more than one holds them until disposed).</summary>
+    public void Dispose() => _pass.Dispose();
 
     /// <summary>Trains until the epochs, steps or time run out, or <paramref name="cancel"/> fires (the current step finishes first).</summary>
     public StopReason Run(CancellationToken cancel = default)

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using ArchUnitNET.Domain;
 using ArchUnitNET.Loader;
 using CharLstm.Cli;
 using CharLstm.Numerics;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CharLstm.Model;
-using CharLstm.Sampling;
 using Xunit.Abstractions;
 
 namespace CharLstm.Tests.Cli;
@@ -182,7 +181,7 @@ public sealed class CliBadInputTests : IDisposable
     private readonly CliRunner _cli = new();
     public void Dispose() => _cli.Dispose();
 
-    private void Expect(CliRunner.Result r, int code, params string[] fragments)
+    private static void Expect(CliRunner.Result r, int code, params string[] fragments)
     {
         Assert.True(r.ExitCode == code, $"exit {r.ExitCode}, expected {code}:\n{r.All}");
         foreach (var f in fragments) Assert.Contains(f, r.Stderr);

@@ -8,7 +8,9 @@ namespace CharLstm.Tests.Engine;
 public sealed class AllocationTests
 {
     [Theory]
-    [InlineData(0, 1, 1)] [InlineData(16, 2, 1)] [InlineData(16, 2, 2)]
+    [InlineData(0, 1, 1)]
+    [InlineData(16, 2, 1)]
+    [InlineData(16, 2, 2)]
     public void Generation_step_and_sampling_allocate_nothing_per_character(int embedding, int layers, int threads)
     {
         var cfg = new ModelConfig(VocabSize: 30, EmbeddingSize: embedding, HiddenSize: 64, Layers: layers);

@@ -10,7 +10,11 @@ public sealed unsafe class BatchSamplingTests
     private static Rng[] Generators(int count, ulong seed) => Enumerable.Range(0, count).Select(b => new Rng(seed + (ulong)b * 7919)).ToArray();
 
     [Theory]
-    [InlineData(0, 1, 1)] [InlineData(0, 5, 2)] [InlineData(6, 7, 2)] [InlineData(6, 7, 3)] [InlineData(6, 32, 2)]
+    [InlineData(0, 1, 1)]
+    [InlineData(0, 5, 2)]
+    [InlineData(6, 7, 2)]
+    [InlineData(6, 7, 3)]
+    [InlineData(6, 32, 2)]
     public void StepAndSample_draws_what_step_then_sampling_each_stream_draws(int embedding, int batch, int threads)
     {
         var cfg = new ModelConfig(VocabSize: 23, EmbeddingSize: embedding, HiddenSize: 40, Layers: 2);

@@ -35,7 +35,7 @@ public sealed class BenchmarkContractTests
         if (mode == BenchmarkMode.Sgemm)
         {
             var names = root.GetProperty("shapes").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray();
-            Assert.Equal(new[] { "input_l0", "input_upper", "recurrent", "recurrent_backward", "input_grad", "weight_grad", "head", "gen32_l0", "gen32_upper", "square2048" }, names);
+            Assert.Equal(["input_l0", "input_upper", "recurrent", "recurrent_backward", "input_grad", "weight_grad", "head", "gen32_l0", "gen32_upper", "square2048"], names);
             // Shapes whose B is a weight matrix are also timed with B packed once, as the engine runs them.
             foreach (var shape in root.GetProperty("shapes").EnumerateArray())
             {

@@ -56,9 +56,15 @@ public sealed class GoldenTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("onehot_1layer", "adam")] [InlineData("onehot_1layer", "rmsprop")] [InlineData("onehot_1layer", "sgd")]
-    [InlineData("embed_2layer", "adam")] [InlineData("embed_2layer", "rmsprop")] [InlineData("embed_2layer", "sgd")]
-    [InlineData("embed_3layer_wide", "adam")] [InlineData("embed_3layer_wide", "rmsprop")] [InlineData("embed_3layer_wide", "sgd")]
+    [InlineData("onehot_1layer", "adam")]
+    [InlineData("onehot_1layer", "rmsprop")]
+    [InlineData("onehot_1layer", "sgd")]
+    [InlineData("embed_2layer", "adam")]
+    [InlineData("embed_2layer", "rmsprop")]
+    [InlineData("embed_2layer", "sgd")]
+    [InlineData("embed_3layer_wide", "adam")]
+    [InlineData("embed_3layer_wide", "rmsprop")]
+    [InlineData("embed_3layer_wide", "sgd")]
     public void Ten_training_steps_match_torch(string name, string optimizerName)
     {
         var fx = Fixture.Load(name);

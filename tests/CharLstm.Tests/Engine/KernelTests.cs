@@ -44,7 +44,11 @@ public sealed unsafe class KernelTests
     }
 
     [Theory]
-    [InlineData(50, 520, 130)] [InlineData(64, 100, 400)] [InlineData(96, 33, 17)] [InlineData(97, 40, 9)] [InlineData(7, 1040, 5)]
+    [InlineData(50, 520, 130)]
+    [InlineData(64, 100, 400)]
+    [InlineData(96, 33, 17)]
+    [InlineData(97, 40, 9)]
+    [InlineData(7, 1040, 5)]
     public void Unpacked_B_on_a_team_equals_reference_bit_for_bit(int m, int n, int k)
     {
         // B row-major, not packed by the caller: packed panel by panel on the fly (m ≤ 96 rows) or
@@ -130,8 +134,12 @@ public sealed unsafe class KernelTests
     }
 
     [Theory]
-    [InlineData(200, 37, 32, 24, true)] [InlineData(200, 37, 32, 24, false)] [InlineData(13, 400, 16, 16, true)]
-    [InlineData(97, 50, 48, 1040, true)] [InlineData(5, 3, 16, 1, false)] [InlineData(130, 801, 64, 40, true)]
+    [InlineData(200, 37, 32, 24, true)]
+    [InlineData(200, 37, 32, 24, false)]
+    [InlineData(13, 400, 16, 16, true)]
+    [InlineData(97, 50, 48, 1040, true)]
+    [InlineData(5, 3, 16, 1, false)]
+    [InlineData(130, 801, 64, 40, true)]
     public void Split_output_product_equals_the_reference_for_each_part_bit_for_bit(int m, int k, int n1, int n2, bool transposedA)
     {
         // The weight-gradient form: B = [B1 | B2] packed side by side, C's columns in two matrices.
@@ -193,7 +201,11 @@ public sealed unsafe class KernelTests
     }
 
     [Theory]
-    [InlineData(1, 1)] [InlineData(7, 16)] [InlineData(64, 64)] [InlineData(100, 65)] [InlineData(33, 200)]
+    [InlineData(1, 1)]
+    [InlineData(7, 16)]
+    [InlineData(64, 64)]
+    [InlineData(100, 65)]
+    [InlineData(33, 200)]
     public void Vector_times_packed_matrix_equals_reference_bit_for_bit(int k, int n)
     {
         var x = Random(k, 21);
@@ -256,7 +268,12 @@ public sealed unsafe class KernelTests
     }
 
     [Theory]
-    [InlineData(1, 0)] [InlineData(1, 5)] [InlineData(2, 1)] [InlineData(2, 32)] [InlineData(3, 2)] [InlineData(3, 100)]
+    [InlineData(1, 0)]
+    [InlineData(1, 5)]
+    [InlineData(2, 1)]
+    [InlineData(2, 32)]
+    [InlineData(3, 2)]
+    [InlineData(3, 100)]
     public void Work_shares_hand_out_every_item_once_and_a_stalled_member_loses_its_share(int members, int count)
     {
         using var team = new ThreadTeam(members);
@@ -354,7 +371,14 @@ public sealed unsafe class KernelTests
     }
 
     [Theory]
-    [InlineData(1, 1)] [InlineData(2, 7)] [InlineData(3, 8)] [InlineData(2, 9)] [InlineData(4, 33)] [InlineData(1, 128)] [InlineData(2, 24)] [InlineData(3, 45)]
+    [InlineData(1, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 8)]
+    [InlineData(2, 9)]
+    [InlineData(4, 33)]
+    [InlineData(1, 128)]
+    [InlineData(2, 24)]
+    [InlineData(3, 45)]
     public void Lstm_cell_fast_paths_match_reference(int batch, int hidden)
     {
         var gates = Random(batch * 4 * hidden, 5); for (int i = 0; i < gates.Length; i++) gates[i] *= 4;

@@ -10,8 +10,12 @@ public sealed class ThreadingTests
     [Theory]
     // (hidden, layers, vocab, batch, asked) -> threads: T1's size (205 K multiply-adds per step) runs
     // on one thread at batch 1 and on what was asked from batch 2; T2's size splits at batch 1.
-    [InlineData(128, 2, 65, 1, 2, 1)] [InlineData(128, 2, 65, 2, 2, 2)] [InlineData(128, 2, 65, 4, 3, 3)]
-    [InlineData(256, 2, 65, 1, 2, 2)] [InlineData(256, 2, 65, 1, 1, 1)] [InlineData(16, 1, 10, 64, 2, 1)]
+    [InlineData(128, 2, 65, 1, 2, 1)]
+    [InlineData(128, 2, 65, 2, 2, 2)]
+    [InlineData(128, 2, 65, 4, 3, 3)]
+    [InlineData(256, 2, 65, 1, 2, 2)]
+    [InlineData(256, 2, 65, 1, 1, 1)]
+    [InlineData(16, 1, 10, 64, 2, 1)]
     public void Generation_uses_one_thread_for_a_step_too_small_to_split(int hidden, int layers, int vocab, int batch, int asked, int expected)
     {
         var model = new InferenceModel(LstmModel.CreateInitialized(new ModelConfig(vocab, 0, hidden, layers), new Rng(1)));
@@ -46,7 +50,8 @@ public sealed class ThreadingTests
     }
 
     [Theory]
-    [InlineData(0, 0f)] [InlineData(6, 0.2f)]
+    [InlineData(0, 0f)]
+    [InlineData(6, 0.2f)]
     public void Two_thread_training_gives_identical_bits_run_to_run_and_matches_one_thread(int embedding, float dropout)
     {
         // Hidden 40: three gate groups, the last one partial; batch 7 splits unevenly.
@@ -62,12 +67,15 @@ public sealed class ThreadingTests
     }
 
     [Theory]
-    [InlineData(0, 1)] [InlineData(0, 5)] [InlineData(6, 1)] [InlineData(6, 8)]
+    [InlineData(0, 1)]
+    [InlineData(0, 5)]
+    [InlineData(6, 1)]
+    [InlineData(6, 8)]
     public void Inference_gives_identical_bits_on_every_thread_count(int embedding, int batch)
     {
         var cfg = new ModelConfig(VocabSize: 11, EmbeddingSize: embedding, HiddenSize: 40, Layers: 3);
         var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(8)));
-        var sessions = new[] { 1, 2, 3 }.Select(t => new InferenceSession(model, batch, t)).ToArray();
+        var sessions = Enumerable.Range(1, 3).Select(t => new InferenceSession(model, batch, t)).ToArray();
         var tokens = new int[batch];
         for (int step = 0; step < 12; step++)
         {

@@ -87,7 +87,10 @@ public sealed class TrainingBehaviourTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(0.1f)] [InlineData(0.3f)] [InlineData(0.5f)] [InlineData(0.8f)]
+    [InlineData(0.1f)]
+    [InlineData(0.3f)]
+    [InlineData(0.5f)]
+    [InlineData(0.8f)]
     public void Dropout_preserves_the_expected_activation(float p)
     {
         // Inverted dropout on N ones: each output is 0 or 1/(1−p), mean 1, variance p/(1−p).
@@ -106,7 +109,9 @@ public sealed class TrainingBehaviourTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(float.NaN)] [InlineData(float.PositiveInfinity)] [InlineData(float.NegativeInfinity)]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
     public void Non_finite_gradient_skips_the_step_and_counts_it(float poison)
     {
         var cfg = new ModelConfig(7, 0, 6, 2);

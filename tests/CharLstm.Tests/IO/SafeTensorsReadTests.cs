@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using CharLstm.IO;
 using static CharLstm.Tests.IO.SafeTensorsTestFiles;
 

@@ -9,7 +9,7 @@ namespace CharLstm.Tests.IO;
 
 /// <summary>
 /// tools/torch_interop.py loads a model file into the equivalent torch.nn module with a strict load_state_dict and
-/// scores a text; its loss must equal <see cref="CharLanguageModel.Evaluate"/>'s to 1e-4. Needs /usr/bin/python3
+/// scores a text; its loss must equal <see cref="CharLanguageModel.Evaluate(string, CharLstm.Data.UnknownMode)"/>'s to 1e-4. Needs /usr/bin/python3
 /// with torch; without them the test says so in its output and passes.
 /// </summary>
 public class TorchInteropTests(ITestOutputHelper output)

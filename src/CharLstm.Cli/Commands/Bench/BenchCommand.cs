@@ -9,6 +9,9 @@ namespace CharLstm.Cli.Commands.Bench;
 /// </summary>
 internal static class BenchCommand
 {
+    // The preset fields a command line may override, as the peer names them.
+    private static readonly string[] OverridableFields = ["vocab", "embedding", "hidden", "layers", "batch", "seq"];
+
     public static Command Create()
     {
         var config = new Option<string>("--config") { Description = "Preset: T1, T2 or T3 (bench/README.md)", DefaultValueFactory = _ => "T1" };
@@ -23,7 +26,7 @@ internal static class BenchCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the model, the batches and the sampler", DefaultValueFactory = _ => 1234UL };
         var profile = new Option<bool>("--profile") { Description = "Training and generation: also report the share of time per phase of the step (generation: as seen by the calling thread)" };
         var json = new Option<bool>("--json") { Description = "Accepted for symmetry with the peer; the output is always JSON" };
-        var overrides = new[] { "vocab", "embedding", "hidden", "layers", "batch", "seq" }
+        var overrides = OverridableFields
             .Select(field => new Option<int?>($"--{field}") { Description = $"Override the preset's {field}" })
             .ToArray();
 

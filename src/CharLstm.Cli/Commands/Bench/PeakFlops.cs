@@ -36,7 +36,8 @@ internal static class PeakFlops
                         done += perCall;
                     }
                     flops[member] = done + (sink == 42f ? 1 : 0);
-                }) { IsBackground = true, Name = $"charlstm-peak-{t}" };
+                })
+                { IsBackground = true, Name = $"charlstm-peak-{t}" };
                 workers[t].Start();
             }
             ready.SignalAndWait();

@@ -1,6 +1,3 @@
-using CharLstm.Data;
-using CharLstm.IO;
-
 namespace CharLstm.Cli.Commands.Common;
 
 /// <summary>Exit codes shared by every verb.</summary>

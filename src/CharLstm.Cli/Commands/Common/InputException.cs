@@ -1,6 +1,3 @@
-using CharLstm.Data;
-using CharLstm.IO;
-
 namespace CharLstm.Cli.Commands.Common;
 
 /// <summary>A problem with the user's input, reported with exit code 1.</summary>

@@ -1,5 +1,3 @@
-using CharLstm.IO;
-
 namespace CharLstm.Cli.Commands.Common;
 
 /// <summary>Finds and loads the model a user names: a model file, or a training output folder.</summary>

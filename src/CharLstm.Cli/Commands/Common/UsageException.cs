@@ -1,6 +1,3 @@
-using CharLstm.Data;
-using CharLstm.IO;
-
 namespace CharLstm.Cli.Commands.Common;
 
 /// <summary>A bad option value, reported with exit code 2.</summary>

@@ -8,6 +8,8 @@ namespace CharLstm.Cli.Commands.Inspect;
 /// <summary><c>charlstm inspect</c>: what a model file holds.</summary>
 internal static class InspectCommand
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static Command Create()
     {
         var path = new Argument<string>("model") { Description = "Model file, or a training output folder." };
@@ -44,7 +46,7 @@ internal static class InspectCommand
                         ["steps"] = s.Steps, ["best_val_loss"] = double.IsFinite(s.BestValidationLoss) ? s.BestValidationLoss : null,
                         ["date"] = s.Date, ["tool_version"] = s.ToolVersion,
                     },
-                }, new JsonSerializerOptions { WriteIndented = true }));
+                }, Indented));
                 return ExitCodes.Ok;
             }
             Console.WriteLine($"file:        {file}");

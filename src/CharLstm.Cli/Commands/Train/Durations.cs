@@ -1,6 +1,4 @@
-using System.CommandLine;
 using CharLstm.Cli.Commands.Common;
-using CharLstm.Training;
 
 namespace CharLstm.Cli.Commands.Train;
 

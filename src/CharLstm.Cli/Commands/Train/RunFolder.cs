@@ -9,6 +9,8 @@ namespace CharLstm.Cli.Commands.Train;
 /// <summary>The files of one training run: models, checkpoint, metrics, configuration and loss plots.</summary>
 internal sealed class RunFolder(string path)
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public string Path { get; } = path;
     public string Best => System.IO.Path.Combine(Path, "best.safetensors");
     public string Last => System.IO.Path.Combine(Path, "last.safetensors");
@@ -33,7 +35,7 @@ internal sealed class RunFolder(string path)
             },
             ["training"] = JsonDocument.Parse(CheckpointFile.SerializeOptions(options)).RootElement,
         };
-        string json = JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
+        string json = JsonSerializer.Serialize(doc, Indented);
         AtomicFile.Write(Config, s => s.Write(Encoding.UTF8.GetBytes(json + "\n")));
     }
 

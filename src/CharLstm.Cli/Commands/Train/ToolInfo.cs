@@ -1,9 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using CharLstm.IO;
-using CharLstm.Training;
-
 namespace CharLstm.Cli.Commands.Train;
 
 internal static class ToolInfo

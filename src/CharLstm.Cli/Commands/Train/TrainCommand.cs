@@ -67,6 +67,7 @@ internal static class TrainCommand
         Trainer trainer;
         try { trainer = new Trainer(network, vocabulary, corpus, encoded, options, checkpoint); }
         catch (InvalidOperationException e) { throw new InputException(e.Message); }
+        using var disposeTrainer = trainer;
         folder.WriteConfig(options, config, corpus.Name, corpus.Sha256, corpus.Length, network.Parameters.Length);
 
         var view = ProgressView.Create(r.GetValue(def.Plain));

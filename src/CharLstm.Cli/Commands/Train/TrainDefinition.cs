@@ -68,7 +68,7 @@ internal sealed class TrainDefinition
         // A token like --frobnicate would otherwise be taken for the corpus path.
         Corpus.Validators.Add(result =>
         {
-            if (result.Tokens.FirstOrDefault()?.Value is { Length: > 1 } v && v.StartsWith('-'))
+            if (result.Tokens.Count > 0 && result.Tokens[0].Value is { Length: > 1 } v && v.StartsWith('-'))
                 result.AddError($"unknown option '{v}'.");
         });
         command.Arguments.Add(Corpus);
