@@ -12,8 +12,11 @@ round starts. Each run prints one JSON object (contract: bench/README.md).
 
 Per figure it takes the median over rounds of each run's median, keeps the
 peer's faster OpenBLAS setting, computes ours/peer (all figures are rates:
-higher is better, so a ratio above 1 means CharLstm is faster) and writes
-docs/benchmarks.md plus the raw runs next to it (docs/benchmarks.raw.json).
+higher is better, so a ratio above 1 means CharLstm is faster) and writes the
+report (--out, docs/benchmarks.md): the tables, the machine, how to read them
+and the command that reproduces them. Every JSON object each engine printed
+goes to the raw JSON (--raw, default bench/out/<report name>.raw.json, which
+git ignores); --from-raw writes the report again from it without measuring.
 
 If our command fails (for example because it is not built), the run goes on:
 the peer's figures are still printed and ours are marked missing.
@@ -21,6 +24,7 @@ the peer's figures are still printed and ours are marked missing.
     /usr/bin/python3 bench/run_side_by_side.py                 # full run
     /usr/bin/python3 bench/run_side_by_side.py --quick         # smoke run
     /usr/bin/python3 bench/run_side_by_side.py --peer-only --quick
+    /usr/bin/python3 bench/run_side_by_side.py --from-raw bench/out/benchmarks.raw.json
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
+RAW_DIR = BENCH_DIR / "out"  # raw JSON of runs: an output, ignored by git
 PEER = BENCH_DIR / "peer" / "torch_char_lstm.py"
 DEFAULT_OURS = ("dotnet src/CharLstm.Cli/bin/Release/net10.0/CharLstm.Cli.dll bench")
 DEFAULT_CASES = ("train:T1,train:T2,train:T3,"
@@ -237,13 +242,9 @@ def attainable(cases, all_aggs, data, peer_names) -> list[str]:
     return [
         "## Attainable with this run's fastest multiplies",
         "",
-        "Each step's matrix products, each at the fastest rate measured for its shape in this run "
-        "(CharLstm with B as given, CharLstm with B packed once as its engine multiplies by "
-        "weights, or any PyTorch setting's `torch.mm`), with everything else taken as free. "
-        "That is the most an engine built on those multiplies could reach; the ratio divides "
-        "it by the peer's best rate on the same figure. Its range in brackets is the same bound "
-        "round by round: each shape's fastest rate in that round over the peer's fastest setting "
-        "in that round.",
+        "A step's matrix products alone, each at the fastest rate any engine reached on its shape "
+        "in this run, everything else free: the most an engine built on these multiplies could "
+        "reach (see [How to read these tables](#how-to-read-these-tables)).",
         "",
         "| Figure | MFLOP per char counted | products × count, GFLOP/s used (from) | attainable chars/s | attainable / PyTorch | target | CharLstm / PyTorch |",
         "|---|---:|---|---:|---:|---:|---:|",
@@ -335,6 +336,7 @@ def loadavg() -> str:
 
 
 def machine_description() -> dict:
+    """Everything about the machine the raw JSON keeps; the report shows a summary of it."""
     return {
         "lscpu": sh(["lscpu"]),
         "nproc": sh(["nproc"]),
@@ -342,12 +344,221 @@ def machine_description() -> dict:
         "uname": sh(["uname", "-srmo"]),
         "dotnet": sh(["dotnet", "--version"]),
         "git": sh(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+        # Cache sizes per instance, as the C library reads them from the CPU (lscpu shows none on
+        # some VMs).
+        "caches": "\n".join(line for line in sh(["getconf", "-a"]).splitlines() if "CACHE" in line),
     }
+
+
+def lscpu_fields(text: str) -> dict[str, str]:
+    """`Key:   value` lines of lscpu's output."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def size_text(size: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
+def cache_summary(machine: dict) -> str:
+    """The cache sizes that set the multiply's blocking, from lscpu or else getconf."""
+    cpu = lscpu_fields(machine.get("lscpu", ""))
+    parts = [f"{name} {cpu[key]}" for name, key in (("L1d", "L1d cache"), ("L2", "L2 cache"),
+                                                     ("L3", "L3 cache")) if cpu.get(key)]
+    if parts:
+        return ", ".join(parts) + " (lscpu)"
+    conf = {}
+    for line in (machine.get("caches") or "").splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            conf[key] = int(value.strip())
+    parts = [f"{name} {size_text(conf[key])}" for name, key in
+             (("L1d", "LEVEL1_DCACHE_SIZE"), ("L2", "LEVEL2_CACHE_SIZE"), ("L3", "LEVEL3_CACHE_SIZE"))
+             if conf.get(key)]
+    if parts:
+        return (", ".join(parts) + " per instance (getconf"
+                + ("; a VM may report its host's L3)" if conf.get("LEVEL3_CACHE_SIZE") else ")"))
+    return "not recorded by this run (its lscpu lists no caches)"
+
+
+def machine_summary(machine: dict, simd: str | None) -> list[str]:
+    """Report lines: the CPU in one line, then its caches."""
+    cpu = lscpu_fields(machine.get("lscpu", ""))
+    flags = set(cpu.get("Flags", "").split())
+    model = cpu.get("Model name", "unknown CPU")
+    if cpu.get("CPU family"):
+        model += f" (family {cpu['CPU family']}, model {cpu.get('Model', '?')})"
+    try:
+        cores = int(cpu["Core(s) per socket"]) * int(cpu.get("Socket(s)", "1"))
+        threads = cpu.get("Thread(s) per core", "?")
+        cores_text = f"{cores} cores, {threads} thread{'' if threads == '1' else 's'} per core"
+    except (KeyError, ValueError):
+        cores_text = f"{machine.get('nproc', '?')} CPUs"
+    avx512 = sorted(f for f in flags if f in ("avx512f", "avx512bw", "avx512dq", "avx512vl"))
+    if avx512:
+        vector = f"AVX-512: yes ({', '.join(avx512)})"
+    elif flags:
+        vector = "AVX-512: no" + (" (AVX2, FMA)" if {"avx2", "fma"} <= flags else "")
+    else:
+        vector = "AVX-512: unknown"
+    if simd:
+        vector += f"; CharLstm's widest kernel: {simd}"
+    memory = next((line.split()[1] for line in (machine.get("free") or "").splitlines()
+                   if line.startswith("Mem:") and len(line.split()) > 1), None)
+    if memory and memory[-2:] in ("Gi", "Mi"):
+        memory = f"{memory[:-2]} {memory[-2:]}B"
+    return [
+        f"- **Machine:** {model}, {cores_text}; {vector}"
+        + (f"; {memory} memory" if memory else "")
+        + (f"; {machine['uname']}" if machine.get("uname") else "") + ".",
+        f"- **Caches:** {cache_summary(machine)}.",
+    ]
+
+
+def default_raw(out: Path) -> Path:
+    """Where a run's raw JSON goes unless --raw says otherwise: bench/out/<report name>.raw.json."""
+    return RAW_DIR / (Path(out).stem + ".raw.json")
+
+
+def display(path) -> str:
+    """A path as the report shows it: relative to the repository when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def run_span(started: str, finished: str) -> str:
+    """`2026-11-29 21:25–22:33 UTC` from two ISO times (both dates when they differ)."""
+    try:
+        a = dt.datetime.fromisoformat(started).astimezone(dt.timezone.utc)
+        b = dt.datetime.fromisoformat(finished).astimezone(dt.timezone.utc)
+    except ValueError:
+        return f"{started} to {finished}"
+    end = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%Y-%m-%d %H:%M")
+    return f"{a.strftime('%Y-%m-%d %H:%M')}–{end} UTC"
+
+
+def run_minutes(started: str, finished: str) -> str:
+    """`, 68 minutes here` from two ISO times, or nothing if they do not parse."""
+    try:
+        seconds = (dt.datetime.fromisoformat(finished) - dt.datetime.fromisoformat(started)).total_seconds()
+    except ValueError:
+        return ""
+    return f", {seconds / 60:.0f} minutes here"
+
+
+def reproduce_command(command: str) -> str:
+    """The run's command line without options this script no longer has (--notes)."""
+    prefix, sep, rest = command.partition(" && ")
+    if not sep:
+        prefix, rest = "", command
+    words, out, skip = shlex.split(rest), [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w == "--notes":
+            skip = True
+            continue
+        if w.startswith("--notes="):
+            continue
+        out.append(w)
+    return (prefix + " && " if prefix else "") + shlex.join(out)
 
 
 # --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
+
+def memory_rows(cases, data) -> list[str]:
+    """Training's memory: CharLstm's peak RSS over what the model needs, per configuration."""
+    rows = []
+    for case in cases:
+        if case.mode != "train":
+            continue
+        results = [r["result"] for r in data[case.token].get("ours", [])
+                   if r["ok"] and r["result"].get("rss_over_model") is not None]
+        if not results:
+            continue
+        ratio = [r["rss_over_model"] for r in results]
+        peak = statistics.median(r["peak_rss_bytes"] for r in results) / 2**20
+        base = statistics.median(r["baseline_rss_bytes"] for r in results) / 2**20
+        model = statistics.median(r["model_bytes"] for r in results) / 2**20
+        spread = f" ({min(ratio):.3f}–{max(ratio):.3f})" if len(ratio) > 1 else ""
+        rows.append(f"| {case.label} | {model:,.1f} | {base:,.0f} | {peak:,.0f} | "
+                    f"{statistics.median(ratio):.3f}{spread} |")
+    if not rows:
+        return []
+    return [
+        "## Training memory (CharLstm)",
+        "",
+        "| Figure | model MiB | RSS before the model, MiB | peak RSS, MiB | rss_over_model |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+        "",
+    ]
+
+
+def how_to_read(variants, attainable_shown: bool, memory_shown: bool, env_coretype) -> list[str]:
+    lines = [
+        "## How to read these tables",
+        "",
+        "- **Figures are rates; higher is better.** `train` and `generate` are characters per second "
+        "of whole training steps (forward, backward, clipping, Adam) and of sampling with 1 (`b1`) "
+        "or 32 (`b32`) streams; `sgemm` is GFLOP/s (2·M·K·N per product) of one matrix product, "
+        "`[M×K]×[K×N]`, on the shapes a step of that configuration multiplies. The configurations "
+        "T1–T3, the shapes' names and the JSON each engine prints are in `bench/README.md`.",
+        "- **Each cell is a median of medians.** Every engine runs once per case per round and "
+        "reports the median of its repetitions; the cell is the median of those over the rounds, "
+        "and the range in brackets is the lowest and highest round.",
+        "- **PyTorch is run in several settings and its fastest counts.** `OB=n`: "
+        "`OPENBLAS_NUM_THREADS=n`; `T1+OB=2`: torch on 1 thread, OpenBLAS on 2 (the two thread "
+        "pools otherwise compete for the cores)"
+        + ("; `+auto`: without `OPENBLAS_CORETYPE`, so OpenBLAS picks its kernels for this CPU "
+           f"(this environment sets `OPENBLAS_CORETYPE={env_coretype or '(unset)'}`"
+           + (", OpenBLAS's AVX2 kernels" if env_coretype == "Haswell" else "") + ")"
+           if any("coretype" in v for v in variants) else "")
+        + ". **PyTorch best** is the fastest setting for that figure, named in brackets.",
+        "- **CharLstm / PyTorch** is our median over PyTorch best: above 1× CharLstm is faster. "
+        "Its range in brackets is the same ratio round by round (ours in a round over the fastest "
+        "setting in that round); rounds sit close in time, so it shows how far one round's verdict "
+        "strays. The ratio of the medians need not fall inside it.",
+        "- **sgemm rows take B as given on both sides.** CharLstm multiplies by its weights packed "
+        "once (per training pass, or per model for generation); those rates are `packed_median` "
+        "in the raw JSON" + (" and \"ours packed\" in the Attainable table" if attainable_shown
+                             else "") + ".",
+    ]
+    if attainable_shown:
+        lines.append(
+            "- **Attainable** adds up the matrix products of one training step or one batch-32 "
+            "generation step (shapes × counts as listed), each at the fastest rate measured for its "
+            "shape in this run by any engine in any setting (CharLstm with B as given, CharLstm with "
+            "B packed once, any PyTorch setting's `torch.mm`), and counts nothing else: cells, "
+            "loss, optimizer, sampling and waiting are free. That rate bounds any engine built on "
+            "these multiplies; **attainable / PyTorch** divides it by PyTorch best, its range the "
+            "same bound round by round. **target** is the ratio the project aims for on that "
+            "figure. A target above the bound cannot be met without faster multiplies; a measured "
+            "ratio well under the bound means the time goes outside the products.")
+    if memory_shown:
+        lines.append(
+            "- **rss_over_model** is (peak RSS − RSS before the model was built) / model bytes, "
+            "where model bytes are the parameters, their gradients, Adam's two moments and the "
+            "training workspace's buffers (saved activations, scratch, packed weights).")
+    lines += [
+        "- **The machine is a shared 2-core VM.** Anything else running moves every figure; "
+        "the rounds interleave the engines case by case so that a slow spell hits all of them.",
+        "",
+    ]
+    return lines
+
 
 def write_report(path: Path, args, cases, variants, data, machine, started, finished,
                  load_start, load_end, command: str) -> list[str]:
@@ -402,11 +613,12 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
             if errors:
                 ours_notes.append(f"- {case.label}: {errors[0]}")
 
-    notes = []
-    if args.notes:
-        notes = [Path(args.notes).read_text().rstrip("\n"), ""]
     peer_meta = next((r["result"] for case in cases for v in peer_names
                       for r in data[case.token][v] if r["ok"]), None)
+    ours_meta = next((r["result"] for case in cases
+                      for r in data[case.token].get("ours", []) if r["ok"]), None)
+    bound = attainable(cases, all_aggs, data, peer_names)
+    memory = memory_rows(cases, data)
     lines = ["# CharLstm vs PyTorch: side-by-side benchmark", ""]
     if args.quick or args.peer_only:
         lines += ["> **Not a result.** This file was written by a "
@@ -415,74 +627,61 @@ def write_report(path: Path, args, cases, variants, data, machine, started, fini
                   + ("`--peer-only` run (CharLstm not measured)" if args.peer_only else "")
                   + ". Do not quote these figures.", ""]
     lines += [
-        f"Generated {finished} (started {started}) by `bench/run_side_by_side.py`.",
+        f"- **Run:** {run_span(started, finished)}, {args.rounds} round"
+        + ("s" if args.rounds != 1 else "") + "; engine commit "
+        f"`{machine.get('git', 'unknown')}`"
+        + (f" (CharLstm {ours_meta.get('version')} on {ours_meta.get('runtime') or '.NET'}, "
+           f"SDK {(machine.get('dotnet') or 'unknown').splitlines()[0]})" if ours_meta else "")
+        + ".",
+        *machine_summary(machine, ours_meta.get("simd") if ours_meta else None),
+    ]
+    if peer_meta:
+        blas = peer_meta.get("blas") or {}
+        lines.append(
+            f"- **Peer:** PyTorch {peer_meta.get('version')} (Debian python3-torch "
+            f"{peer_meta.get('torch_package')}, Python {peer_meta.get('python')}) calling "
+            f"{blas.get('openblas_config') or 'an unknown BLAS'}"
+            + (" (as it reports itself in the settings without `+auto`)"
+               if any("coretype" in v for v in variants) else "") + ".")
+    lines += [
         "",
-        "All figures are rates, higher is better. Each cell is the median over rounds "
-        "of each run's median over its repetitions; the range in brackets is the "
-        "spread of those per-run medians. **CharLstm / PyTorch** divides ours by the "
-        "faster PyTorch setting, so above 1× means CharLstm is faster; its range in brackets is "
-        "the same ratio taken round by round (ours in a round over the peer's fastest setting "
-        "in that round), how far one round's verdict can stray from the run's (the ratio of the "
-        "medians need not fall inside it).",
+        "Contents: [Results](#results) · "
+        + ("[Attainable](#attainable-with-this-runs-fastest-multiplies) · " if bound else "")
+        + ("[Training memory](#training-memory-charlstm) · " if memory else "")
+        + "[How to read these tables](#how-to-read-these-tables) · [Reproduce](#reproduce)",
+        "",
+        "## Results",
         "",
         *table,
         "",
-        *attainable(cases, all_aggs, data, peer_names),
-        *notes,
-        "## Settings",
-        "",
-        f"- Rounds: {args.rounds}; each run: {args.reps} repetitions × {args.seconds:g} s "
-        f"(sgemm: {args.sgemm_seconds:g} s per shape per repetition).",
-        f"- Order within a round: {', '.join(v['name'] for v in variants)}, case by case; "
-        "the round is the outer loop.",
-        f"- Threads: `--threads {args.threads}` for both engines; the peer is also run "
-        "under each OPENBLAS_NUM_THREADS shown (`T1+OB=2`: torch on 1 thread, OpenBLAS on 2)"
-        + ("; each setting also with OpenBLAS's core type as the name's last part says (`+auto`: "
-           "`OPENBLAS_CORETYPE` removed, OpenBLAS picks its kernels for the CPU; without it, this "
-           f"environment's `OPENBLAS_CORETYPE={getattr(args, 'env_coretype', None) or '(unset)'}`)"
-           if any("coretype" in v for v in variants) else "")
-        + ", and the fastest is kept per figure.",
-        f"- CharLstm command: `{args.ours}`" + (" (not run: `--peer-only`)" if args.peer_only else ""),
-        f"- PyTorch peer: `{args.python} bench/peer/torch_char_lstm.py`",
     ]
     if ours_notes:
-        lines += ["", "CharLstm runs that failed (first error per case):", "", *ours_notes]
-    lines += ["", "## Engines", ""]
-    if peer_meta:
-        blas = peer_meta.get("blas") or {}
-        lines += [
-            f"- PyTorch {peer_meta.get('version')} (Debian python3-torch "
-            f"{peer_meta.get('torch_package')}), Python {peer_meta.get('python')}",
-            f"- PyTorch BLAS: build `BLAS_INFO={blas.get('build')}`, calls "
-            f"{blas.get('openblas_config') or 'unknown'}",
-            f"  ({', '.join(blas.get('libraries') or [])})",
-        ]
-    ours_meta = next((r["result"] for case in cases
-                      for r in data[case.token].get("ours", []) if r["ok"]), None)
-    lines.append(f"- CharLstm {ours_meta.get('version')}" if ours_meta
-                 else "- CharLstm: no successful run")
-    lines.append(f"- .NET SDK: {machine['dotnet'].splitlines()[0] if machine['dotnet'] else 'unknown'}")
+        lines += ["CharLstm runs that failed (first error per case):", "", *ours_notes, ""]
     lines += [
-        "",
-        "## Machine",
-        "",
-        f"- {machine['uname']}; nproc = {machine['nproc']}",
-        f"- Load average at start: {load_start}; at end: {load_end}",
-        f"- Repository: {machine['git']}",
-        "",
-        "```text",
-        machine["lscpu"],
-        "",
-        machine["free"],
-        "```",
-        "",
+        *bound,
+        *memory,
+        *how_to_read(variants, bool(bound), bool(memory), getattr(args, "env_coretype", None)),
         "## Reproduce",
         "",
+        "Build CharLstm (`dotnet build -c Release`) on a quiet machine, then:",
+        "",
         "```sh",
-        command,
+        reproduce_command(command),
         "```",
         "",
-        f"Raw runs (every JSON object each engine printed): `{args.raw_display}`.",
+        f"It runs {args.rounds} rounds × {args.reps} repetitions × {args.seconds:g} s per case "
+        f"(sgemm: {args.sgemm_seconds:g} s per shape per repetition){run_minutes(started, finished)}, "
+        f"`--threads {args.threads}` "
+        f"for both engines; within a round: {', '.join(v['name'] for v in variants)}, case by "
+        "case. CharLstm runs as "
+        f"`{args.ours}`" + (" (not run: `--peer-only`)" if args.peer_only else "")
+        + f", the peer as `{args.python} bench/peer/torch_char_lstm.py`. Load average at the "
+        f"start {' '.join(load_start.split()[:3])}, at the end {' '.join(load_end.split()[:3])}.",
+        "",
+        "The run writes every JSON object each engine printed, with the machine's full `lscpu`, "
+        f"to its raw JSON (`--raw`, by default `{display(default_raw(path))}`, which git ignores). "
+        f"`--from-raw RAW_JSON --out {display(path)}` writes this report again from it without "
+        "measuring.",
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -526,37 +725,29 @@ def parse_args(argv=None):
     p.add_argument("--peer-only", action="store_true", help="do not run our command")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 round, 1 repetition of 0.5 s (sgemm 0.2 s)")
-    p.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
-    p.add_argument("--from-raw", default=None, metavar="RAW_JSON",
-                   help="run nothing: write the report again from an earlier run's raw JSON "
-                        "(its settings and figures), e.g. after writing --notes")
-    p.add_argument("--notes", default=None,
-                   help="markdown file inserted into the report after the tables "
-                        "(the judgement of the targets and what bounds them)")
+    p.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"),
+                   help="the markdown report (default: docs/benchmarks.md)")
     p.add_argument("--raw", default=None,
-                   help="raw JSON of every run (default: next to --out, .raw.json)")
+                   help="raw JSON of the run: every JSON object each engine printed, the settings "
+                        "and the machine (default: bench/out/<name of --out>.raw.json, which git "
+                        "ignores)")
+    p.add_argument("--from-raw", default=None, metavar="RAW_JSON",
+                   help="run nothing: write the report (--out) again from an earlier run's raw "
+                        "JSON, with that run's settings and figures")
     args = p.parse_args(argv)
     if args.quick:
         args.rounds, args.reps, args.seconds, args.sgemm_seconds = 1, 1, 0.5, 0.2
     args.env_coretype = os.environ.get("OPENBLAS_CORETYPE")
     if args.raw is None:
-        args.raw = str(Path(args.out).with_suffix(".raw.json"))
-    try:
-        args.raw_display = str(Path(args.raw).resolve().relative_to(REPO))
-    except ValueError:
-        args.raw_display = args.raw
+        args.raw = str(default_raw(Path(args.out)))
     return args
 
 
 def rerender(args) -> int:
-    """The report of an earlier run, from its raw JSON; only --out and --notes are taken from now."""
+    """The report of an earlier run, from its raw JSON; only --out is taken from now."""
     raw = json.loads(Path(args.from_raw).read_text())
     saved = argparse.Namespace(**raw["settings"])
-    saved.out, saved.notes, saved.raw_display = args.out, args.notes, args.from_raw
-    try:
-        saved.raw_display = str(Path(args.from_raw).resolve().relative_to(REPO))
-    except ValueError:
-        pass
+    saved.out = args.out
     cases = [Case(t.strip()) for t in saved.cases.split(",") if t.strip()]
     variants = variants_of(saved)
     table, _ = write_report(Path(args.out), saved, cases, variants, raw["runs"], raw["machine"],
@@ -587,17 +778,14 @@ def variants_of(args) -> list[dict]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.notes and not Path(args.notes).is_file():
-        print(f"error: --notes {args.notes}: no such file. Write the judgement there first, "
-              "or leave --notes out.", file=sys.stderr)
-        return 2
     if args.from_raw:
         try:
             return rerender(args)
         except (OSError, ValueError, KeyError, TypeError) as e:
             print(f"error: --from-raw {args.from_raw}: cannot write a report from it "
                   f"({type(e).__name__}: {e}). Give the .raw.json that a run of this script "
-                  "wrote next to its report, e.g. docs/benchmarks.raw.json.", file=sys.stderr)
+                  f"wrote (--raw, by default {display(default_raw(Path(args.out)))}).",
+                  file=sys.stderr)
             return 2
     cases = [Case(t.strip()) for t in args.cases.split(",") if t.strip()]
     variants = variants_of(args)
@@ -647,14 +835,17 @@ def main(argv=None) -> int:
 
     finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     load_end = loadavg()
-    table, summary = write_report(Path(args.out), args, cases, variants, data, machine,
-                                  started, finished, load_start, load_end, command)
     raw = {"started": started, "finished": finished, "command": command,
            "load_start": load_start, "load_end": load_end,
-           "settings": {k: v for k, v in vars(args).items() if k != "raw_display"},
-           "machine": machine, "summary": summary,
+           "settings": vars(args), "machine": machine, "summary": None,
            "runs": {token: runs for token, runs in data.items()}}
-    Path(args.raw).write_text(json.dumps(raw, indent=1) + "\n")
+    raw_path = Path(args.raw)
+    raw_path.parent.mkdir(parents=True, exist_ok=True)
+    # The measurements first, so that a failure in writing the report cannot lose them.
+    raw_path.write_text(json.dumps(raw, indent=1) + "\n")
+    table, raw["summary"] = write_report(Path(args.out), args, cases, variants, data, machine,
+                                         started, finished, load_start, load_end, command)
+    raw_path.write_text(json.dumps(raw, indent=1) + "\n")
     log(f"wrote {args.out} and {args.raw}")
     print("\n".join(table))
     return 0
