@@ -23,9 +23,23 @@ public sealed class CliRunner : IDisposable
 
     public Result Run(params string[] args) => RunWithInput(null, args);
 
-    public Result RunWithInput(string? stdin, params string[] args)
+    /// <summary>
+    /// Runs the CLI as the unprivileged user 'nobody' (uid and gid 65534, through setpriv; the caller
+    /// must be root), for what a user without root's privileges meets. The scratch folder is made
+    /// readable to that user.
+    /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public Result RunAsNobody(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        File.SetUnixFileMode(Folder, File.GetUnixFileMode(Folder) | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return Start(null, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=" + Path.GetTempPath(), "dotnet"], args);
+    }
+
+    public Result RunWithInput(string? stdin, params string[] args) => Start(stdin, ["dotnet"], args);
+
+    private Result Start(string? stdin, string[] launcher, string[] args)
+    {
+        var psi = new ProcessStartInfo(launcher[0])
         {
             WorkingDirectory = Folder,
             RedirectStandardOutput = true,
@@ -34,6 +48,7 @@ public sealed class CliRunner : IDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        foreach (var a in launcher.Skip(1)) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CharLstm.Cli.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CHARLSTM_CACHE"] = PathOf("cache"); // never reach the network from tests

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CharLstm.Model;
-using Xunit.Abstractions;
 
 namespace CharLstm.Tests.Cli;
 
@@ -159,8 +158,8 @@ public sealed class CliInterruptTests
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CharLstm.Cli.dll"));
         foreach (var a in new[] { "train", "corpus.txt", "--hidden", "64", "--batch", "8", "--seq-len", "32", "--epochs", "1000", "--eval-interval", "0", "--plain", "--out", "r" }) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         // Wait until training is under way (its first progress line), then send SIGINT as Ctrl-C does.
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!File.Exists(cli.PathOf("r/config.json")) && DateTime.UtcNow < deadline) Thread.Sleep(100);

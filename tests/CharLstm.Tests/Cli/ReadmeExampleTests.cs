@@ -25,7 +25,7 @@ public sealed class ReadmeExampleTests
         var evaluations = new List<double>();
         trainer.StepCompleted += s => losses.Add(s.Loss);
         trainer.Evaluated += e => evaluations.Add(e.Loss.MeanNats);
-        Assert.Equal(StopReason.MaxSteps, trainer.Run());
+        Assert.Equal(StopReason.MaxSteps, trainer.Run(TestContext.Current.CancellationToken));
         new CharLanguageModel(network, vocabulary).Save(modelPath);
         Assert.Equal(40, losses.Count);
         Assert.True(losses[^1] < losses[0], "training did not reduce the loss");

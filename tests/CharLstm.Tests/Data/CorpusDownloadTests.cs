@@ -38,7 +38,7 @@ public sealed class CorpusDownloadTests : IDisposable
         var progress = new RecordingProgress();
         CorpusDownloadOptions options = Options() with { Progress = progress };
 
-        string path = await CorpusDownloader.EnsureCachedAsync(server.Url("input.txt"), "input.txt", TextSha256, options);
+        string path = await CorpusDownloader.EnsureCachedAsync(server.Url("input.txt"), "input.txt", TextSha256, options, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(Path.Combine(CacheDirectory, "input.txt"), path);
         Assert.Equal(Text, File.ReadAllBytes(path));
@@ -46,7 +46,7 @@ public sealed class CorpusDownloadTests : IDisposable
         Assert.Equal(1, server.RequestCount);
         Assert.Equal((Text.Length, (long?)Text.Length), progress.Reports[^1]);
 
-        string again = await CorpusDownloader.EnsureCachedAsync(server.Url("input.txt"), "input.txt", TextSha256, options);
+        string again = await CorpusDownloader.EnsureCachedAsync(server.Url("input.txt"), "input.txt", TextSha256, options, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(path, again);
         Assert.Equal(1, server.RequestCount);
     }
@@ -57,8 +57,8 @@ public sealed class CorpusDownloadTests : IDisposable
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text));
         Uri url = server.Url("plays/input.txt");
 
-        Corpus corpus = await CorpusLoader.LoadAsync(url.ToString(), CorpusOptions.Default, Options());
-        Corpus again = await CorpusLoader.LoadAsync(url.ToString(), CorpusOptions.Default, Options());
+        Corpus corpus = await CorpusLoader.LoadAsync(url.ToString(), CorpusOptions.Default, Options(), cancellationToken: TestContext.Current.CancellationToken);
+        Corpus again = await CorpusLoader.LoadAsync(url.ToString(), CorpusOptions.Default, Options(), cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(1, server.RequestCount);
         Assert.Equal("input.txt", corpus.Name);
@@ -75,7 +75,7 @@ public sealed class CorpusDownloadTests : IDisposable
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text));
         CorpusDownloadOptions options = Options(server.Url("input.txt"));
 
-        var error = await Assert.ThrowsAsync<CorpusException>(() => DefaultCorpus.EnsureCachedAsync(options));
+        var error = await Assert.ThrowsAsync<CorpusException>(() => DefaultCorpus.EnsureCachedAsync(options, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("Checksum mismatch", error.Message);
         Assert.Contains(DefaultCorpus.Sha256, error.Message);
@@ -90,7 +90,7 @@ public sealed class CorpusDownloadTests : IDisposable
         Uri url = server.Url("input.txt");
 
         var error = await Assert.ThrowsAsync<CorpusException>(
-            () => CorpusDownloader.EnsureCachedAsync(url, "input.txt", null, Options()));
+            () => CorpusDownloader.EnsureCachedAsync(url, "input.txt", null, Options(), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("was cut after", error.Message);
         Assert.Contains($"of {Text.Length:N0} bytes", error.Message);
@@ -104,7 +104,7 @@ public sealed class CorpusDownloadTests : IDisposable
         Uri url = LoopbackHttpServer.UnreachableUrl("input.txt");
         CorpusDownloadOptions options = Options(url);
 
-        var error = await Assert.ThrowsAsync<CorpusException>(() => CorpusLoader.LoadDefaultAsync(CorpusOptions.Default, options));
+        var error = await Assert.ThrowsAsync<CorpusException>(() => CorpusLoader.LoadDefaultAsync(CorpusOptions.Default, options, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains(url.ToString(), error.Message);
         Assert.Contains(DefaultCorpus.CachePath(options), error.Message);
@@ -118,7 +118,7 @@ public sealed class CorpusDownloadTests : IDisposable
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text, Silent: true));
         CorpusDownloadOptions options = Options(server.Url("input.txt")) with { Timeout = TimeSpan.FromMilliseconds(200) };
 
-        var error = await Assert.ThrowsAsync<CorpusException>(() => DefaultCorpus.EnsureCachedAsync(options));
+        var error = await Assert.ThrowsAsync<CorpusException>(() => DefaultCorpus.EnsureCachedAsync(options, cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("no answer", error.Message);
         Assert.Contains(DefaultCorpus.CachePath(options), error.Message);
@@ -143,7 +143,7 @@ public sealed class CorpusDownloadTests : IDisposable
         Uri url = server.Url("missing.txt");
 
         var error = await Assert.ThrowsAsync<CorpusException>(
-            () => CorpusDownloader.EnsureCachedAsync(url, "missing.txt", null, Options()));
+            () => CorpusDownloader.EnsureCachedAsync(url, "missing.txt", null, Options(), cancellationToken: TestContext.Current.CancellationToken));
 
         Assert.Contains("404", error.Message);
         Assert.Contains(url.ToString(), error.Message);
@@ -158,7 +158,7 @@ public sealed class CorpusDownloadTests : IDisposable
         File.WriteAllText(Path.Combine(CacheDirectory, "input.txt"), "truncated by hand");
         var warnings = new List<string>();
 
-        string path = await CorpusDownloader.EnsureCachedAsync(server.Url("input.txt"), "input.txt", TextSha256, Options(), warnings.Add);
+        string path = await CorpusDownloader.EnsureCachedAsync(server.Url("input.txt"), "input.txt", TextSha256, Options(), warnings.Add, TestContext.Current.CancellationToken);
 
         Assert.Equal(Text, File.ReadAllBytes(path));
         Assert.Contains(TextSha256, Assert.Single(warnings));

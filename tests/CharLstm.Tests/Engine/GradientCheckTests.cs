@@ -1,6 +1,5 @@
 using CharLstm.Model;
 using CharLstm.Numerics;
-using Xunit.Abstractions;
 
 namespace CharLstm.Tests.Engine;
 

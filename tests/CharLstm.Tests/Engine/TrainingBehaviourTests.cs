@@ -3,7 +3,6 @@ using CharLstm.Numerics;
 using CharLstm.Ops;
 using CharLstm.Sampling;
 using CharLstm.Training;
-using Xunit.Abstractions;
 
 namespace CharLstm.Tests.Engine;
 

@@ -22,7 +22,7 @@ public class CheckpointRotationTests
             CheckpointFile.Save(trainer.CaptureCheckpoint(), Path.Combine(folder.Path, CheckpointRotation.LastCheckpointName));
             TinyRuns.SaveModel(trainer, Path.Combine(folder.Path, CheckpointRotation.LastModelName));
         };
-        trainer.Run();
+        trainer.Run(TestContext.Current.CancellationToken);
 
         // Saves come after every evaluation, at the epoch end and at the end; each preserves the one before it.
         Assert.Equal([null, .. saved.SkipLast(1).Select(s => (long?)s)], preserved);

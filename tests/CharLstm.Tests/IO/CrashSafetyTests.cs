@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using CharLstm.IO;
 using CharLstm.Tests.Data;
-using Xunit.Abstractions;
 
 namespace CharLstm.Tests.IO;
 
@@ -39,15 +38,15 @@ public class CrashSafetyTests(ITestOutputHelper output)
                 firstSave.TrySetResult();
             };
             process.BeginOutputReadLine();
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            if (await Task.WhenAny(firstSave.Task, Task.Delay(TimeSpan.FromSeconds(60))) != firstSave.Task)
+            Task<string> stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            if (await Task.WhenAny(firstSave.Task, Task.Delay(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)) != firstSave.Task)
             {
                 process.Kill();
                 Assert.Fail($"the child saved nothing in 60 s: {await stderr}");
             }
-            await Task.Delay(random.Next(0, 120)); // a few rounds at most: the kill lands at a random point of some save
+            await Task.Delay(random.Next(0, 120), TestContext.Current.CancellationToken); // a few rounds at most: the kill lands at a random point of some save
             process.Kill();
-            await process.WaitForExitAsync();
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
             lock (saved)
             {
                 lastCompleted = saved[^1];

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using CharLstm.IO;
-using Xunit.Abstractions;
 using static CharLstm.Tests.IO.TinyRuns;
 
 namespace CharLstm.Tests.IO;

@@ -1,7 +1,6 @@
 using CharLstm.IO;
 using CharLstm.Tests.Data;
 using CharLstm.Training;
-using Xunit.Abstractions;
 using static CharLstm.Tests.IO.TinyRuns;
 
 namespace CharLstm.Tests.IO;
@@ -46,7 +45,7 @@ public class NonFiniteTests(ITestOutputHelper output)
             if (s.Step == poisonAt) trainer.Network.View("head.bias")[0] = float.NaN;
         };
 
-        var reason = trainer.Run();
+        var reason = trainer.Run(TestContext.Current.CancellationToken);
 
         output.WriteLine($"saves at {string.Join(", ", saves)}; skipped {string.Join(", ", skipped)}; best {trainer.BestValidationLoss}");
         Assert.Equal(StopReason.NonFinite, reason);
@@ -77,7 +76,7 @@ public class NonFiniteTests(ITestOutputHelper output)
         var losses = new List<float>();
         trainer.StepCompleted += s => losses.Add(s.Loss);
 
-        var reason = trainer.Run();
+        var reason = trainer.Run(TestContext.Current.CancellationToken);
 
         output.WriteLine($"losses {string.Join(", ", losses)}; evaluations {string.Join(", ", evaluations.Select(e => e.Loss.MeanNats))}; saves at {string.Join(", ", saves)}");
         Assert.Equal(StopReason.NonFinite, reason);

@@ -1,7 +1,6 @@
 using CharLstm.IO;
 using CharLstm.Tests.Data;
 using CharLstm.Training;
-using Xunit.Abstractions;
 using static CharLstm.Tests.IO.TinyRuns;
 
 namespace CharLstm.Tests.IO;
@@ -91,7 +90,7 @@ public class ResumeTests(ITestOutputHelper output)
     public void ResumeWithAnotherCorpus_IsRefusedNamingBothCorpora()
     {
         var trainer = NewTrainer(Corpus(Text, "original.txt"), Options with { MaxSteps = 2 });
-        trainer.Run();
+        trainer.Run(TestContext.Current.CancellationToken);
         var checkpoint = ThroughFile(trainer.CaptureCheckpoint());
         var other = Corpus(Text + "the end.\n", "other.txt");
         var e = Assert.Throws<InvalidOperationException>(() => NewTrainer(other, Options, checkpoint));
@@ -107,7 +106,7 @@ public class ResumeTests(ITestOutputHelper output)
         // what happens when corpus options such as --lowercase change between the runs.
         var corpus = Corpus(Text);
         var trainer = NewTrainer(corpus, Options with { MaxSteps = 2 });
-        trainer.Run();
+        trainer.Run(TestContext.Current.CancellationToken);
         var checkpoint = ThroughFile(trainer.CaptureCheckpoint());
         string[] changed = [.. checkpoint.Vocabulary.Where(c => c != "w").Append("Z").Order(StringComparer.Ordinal)];
         var vocabulary = global::CharLstm.Data.Vocabulary.FromStrings(changed);

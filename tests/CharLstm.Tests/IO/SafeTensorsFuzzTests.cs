@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using CharLstm.IO;
-using Xunit.Abstractions;
 using static CharLstm.Tests.IO.SafeTensorsTestFiles;
 
 namespace CharLstm.Tests.IO;

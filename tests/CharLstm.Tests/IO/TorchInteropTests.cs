@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using CharLstm.Tests.Data;
-using Xunit.Abstractions;
+using CharLstm.Tests.Support;
 using static CharLstm.Tests.IO.TinyRuns;
 
 namespace CharLstm.Tests.IO;
@@ -10,44 +10,33 @@ namespace CharLstm.Tests.IO;
 /// <summary>
 /// tools/torch_interop.py loads a model file into the equivalent torch.nn module with a strict load_state_dict and
 /// scores a text; its loss must equal <see cref="CharLanguageModel.Evaluate(string, CharLstm.Data.UnknownMode)"/>'s to 1e-4. Needs /usr/bin/python3
-/// with torch; without them the test says so in its output and passes.
+/// with torch (<see cref="Requires.Torch"/>: skipped without it, failed without it under CI).
 /// </summary>
 public class TorchInteropTests(ITestOutputHelper output)
 {
-    private const string Python = "/usr/bin/python3";
-
     [Theory]
     [InlineData(5, 2)]
     [InlineData(0, 1)] // one-hot input
     public async Task TorchModuleLoadsTheFileStrictly_AndGivesTheSameEvalLoss(int embedding, int layers)
     {
-        if (!File.Exists(Python))
-        {
-            output.WriteLine($"SKIPPED: {Python} is not installed, so the PyTorch interop was not checked.");
-            return;
-        }
+        Requires.Torch();
 
         using var folder = new TempFolder();
         var corpus = Corpus(Text(3000, 21));
         var trainer = NewTrainer(corpus, Options with { EmbeddingSize = embedding, Layers = layers, MaxSteps = 30 });
-        trainer.Run();
+        trainer.Run(TestContext.Current.CancellationToken);
         string modelPath = Path.Combine(folder.Path, "model.safetensors");
         TinyRuns.SaveModel(trainer, modelPath);
         string text = Text(800, 77); // same characters, other words: a held-out text
         string textPath = folder.Write("held-out.txt", Encoding.UTF8.GetBytes(text));
 
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Requires.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { Script(), modelPath, textPath }) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
-        Task<string> stdoutTask = process.StandardOutput.ReadToEndAsync(), stderrTask = process.StandardError.ReadToEndAsync();
+        Task<string> stdoutTask = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken), stderrTask = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
             await process.WaitForExitAsync(timeout.Token);
         string stdout = await stdoutTask, stderr = await stderrTask;
-        if (process.ExitCode != 0 && stderr.Contains("No module named 'torch'", StringComparison.Ordinal))
-        {
-            output.WriteLine($"SKIPPED: {Python} has no torch, so the PyTorch interop was not checked.");
-            return;
-        }
         Assert.True(process.ExitCode == 0, $"torch_interop.py failed ({process.ExitCode}): {stderr}");
 
         using var json = JsonDocument.Parse(stdout);

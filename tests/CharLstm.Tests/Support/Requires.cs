@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace CharLstm.Tests.Support;
+
+/// <summary>
+/// What a test needs from the machine. A test whose need is missing is reported as skipped, with the
+/// reason, never as passed; under CI (environment CI=true) a missing need fails instead, because CI
+/// installs everything the suite uses (.ci/run).
+/// </summary>
+internal static class Requires
+{
+    /// <summary>Debian's interpreter, which has python3-torch (the python3 on PATH may be another one).</summary>
+    public const string Python = "/usr/bin/python3";
+
+    private static readonly Lazy<string?> TorchMissing = new(() =>
+    {
+        if (!File.Exists(Python)) return $"{Python} is not installed";
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "-c", "import torch" }) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        process.WaitForExit(120_000);
+        return process.ExitCode == 0 ? null : $"{Python} cannot import torch ({process.StandardError.ReadToEnd().Trim().Split('\n')[^1]})";
+    });
+
+    /// <summary>/usr/bin/python3 with torch (apt-get install python3-torch libopenblas0-pthread).</summary>
+    public static void Torch() => Need(TorchMissing.Value, "apt-get install -y python3-torch libopenblas0-pthread");
+
+    private static void Need(string? missing, string install)
+    {
+        if (missing is null) return;
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            Assert.Fail($"{missing}; CI must run this test ({install}).");
+        Assert.Skip($"{missing}; install it to run this test: {install}");
+    }
+}
