@@ -32,7 +32,7 @@ public sealed class CorpusDownloadTests : IDisposable
         Directory.Exists(CacheDirectory) ? Directory.GetFiles(CacheDirectory) : [];
 
     [Fact]
-    public async Task GoodDownloadIsVerifiedCachedAndNotFetchedTwice()
+    public async Task Good_download_is_verified_cached_and_not_fetched_twice()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text));
         var progress = new RecordingProgress();
@@ -52,7 +52,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task UrlCorpusIsDownloadedOnceAndLoaded()
+    public async Task Url_corpus_is_downloaded_once_and_loaded()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text));
         Uri url = server.Url("plays/input.txt");
@@ -70,7 +70,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task WrongChecksumLeavesNothingAndNamesBothHashes()
+    public async Task Wrong_checksum_leaves_nothing_and_names_both_hashes()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text));
         CorpusDownloadOptions options = Options(server.Url("input.txt"));
@@ -84,7 +84,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task DownloadCutMidwayLeavesNothing()
+    public async Task Download_cut_midway_leaves_nothing()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text, SendOnly: 5000));
         Uri url = server.Url("input.txt");
@@ -99,7 +99,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task UnreachableServerNamesUrlCachePathAndLocalAlternative()
+    public async Task Unreachable_server_names_url_cache_path_and_local_alternative()
     {
         Uri url = LoopbackHttpServer.UnreachableUrl("input.txt");
         CorpusDownloadOptions options = Options(url);
@@ -113,7 +113,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task SilentServerTimesOut()
+    public async Task Silent_server_times_out()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text, Silent: true));
         CorpusDownloadOptions options = Options(server.Url("input.txt")) with { Timeout = TimeSpan.FromMilliseconds(200) };
@@ -126,7 +126,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task CallerCancellationIsNotReportedAsOffline()
+    public async Task Caller_cancellation_is_not_reported_as_offline()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text, Silent: true));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
@@ -137,7 +137,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task HttpErrorStatusIsReported()
+    public async Task Http_error_status_is_reported()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(404, "gone"u8.ToArray()));
         Uri url = server.Url("missing.txt");
@@ -151,7 +151,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task CachedCopyWithWrongChecksumIsReplacedWithAWarning()
+    public async Task Cached_copy_with_wrong_checksum_is_replaced_with_a_warning()
     {
         await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, Text));
         Directory.CreateDirectory(CacheDirectory);
@@ -166,7 +166,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public void CacheFolderFollowsEnvironmentThenXdgThenHome()
+    public void Cache_folder_follows_environment_then_xdg_then_home()
     {
         string root = OperatingSystem.IsWindows() ? @"C:\" : "/";
         string custom = Path.Combine(root, "custom");
@@ -184,7 +184,7 @@ public sealed class CorpusDownloadTests : IDisposable
     }
 
     [Fact]
-    public void CacheFileNameIsKeyedByUrlAndSafe()
+    public void Cache_file_name_is_keyed_by_url_and_safe()
     {
         string a = CorpusCache.FileNameForUrl(new Uri("https://example.com/data/my%20book?.txt"));
         string b = CorpusCache.FileNameForUrl(new Uri("https://example.org/data/my%20book?.txt"));

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using CharLstm.Data;
 
-using CharLstm.Tests.Cli;
 
 namespace CharLstm.Tests.Data;
 
@@ -13,7 +12,7 @@ public sealed class CorpusLoaderTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
-    public void LoadsFileWithNameShaAndText()
+    public void Loads_file_with_name_sha_and_text()
     {
         byte[] bytes = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes("to be\r\nor not 🙂")];
         string path = _temp.Write("play.txt", bytes);
@@ -28,7 +27,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void InvalidUtf8ErrorNamesTheFile()
+    public void Invalid_utf8_error_names_the_file()
     {
         string path = _temp.Write("latin1.txt", [(byte)'c', (byte)'a', (byte)'f', 0xE9]);
         var error = Assert.Throws<CorpusException>(() => CorpusLoader.LoadFile(path, CorpusOptions.Default));
@@ -37,7 +36,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void MissingPathSaysWhatToPass()
+    public void Missing_path_says_what_to_pass()
     {
         string path = Path.Combine(_temp.Path, "nope.txt");
         var error = Assert.Throws<CorpusException>(() => CorpusLoader.LoadPath(path, CorpusOptions.Default));
@@ -49,7 +48,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void UnreadableFileIsACorpusException()
+    public void Unreadable_file_is_a_corpus_exception()
     {
         // Through the real CLI. Root reads everything, so as root the CLI runs as 'nobody' (setpriv):
         // the file's missing permissions then apply, as they do for any user.
@@ -76,7 +75,7 @@ public sealed class CorpusLoaderTests : IDisposable
     [Theory]
     [InlineData(new byte[0])]
     [InlineData(new byte[] { 0xEF, 0xBB, 0xBF })]
-    public void EmptyFileIsAnError(byte[] bytes)
+    public void Empty_file_is_an_error(byte[] bytes)
     {
         string path = _temp.Write("empty.txt", bytes);
         var error = Assert.Throws<CorpusException>(() => CorpusLoader.LoadFile(path, CorpusOptions.Default));
@@ -85,7 +84,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void BinaryFileIsRefusedWhenNamedDirectly()
+    public void Binary_file_is_refused_when_named_directly()
     {
         string path = _temp.Write("model.bin", [1, 2, 0, 3]);
         var error = Assert.Throws<CorpusException>(() => CorpusLoader.LoadFile(path, CorpusOptions.Default));
@@ -94,7 +93,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void OptionsApplyToFiles()
+    public void Options_apply_to_files()
     {
         string path = _temp.Write("a.txt", "ABC\r\nD\r");
         var options = new CorpusOptions { Lowercase = true, NormalizeNewlines = true };
@@ -102,7 +101,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void FolderJoinsTextFilesInOrdinalOrderAndSkipsBinaryAndHidden()
+    public void Folder_joins_text_files_in_ordinal_order_and_skips_binary_and_hidden()
     {
         string root = Path.Combine(_temp.Path, "books");
         _temp.Write("books/b.txt", "bee");
@@ -127,7 +126,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void FolderWithInvalidUtf8TextIsAnErrorNamingTheFile()
+    public void Folder_with_invalid_utf8_text_is_an_error_naming_the_file()
     {
         _temp.Write("books/good.txt", "fine");
         string bad = _temp.Write("books/latin1.txt", [(byte)'n', 0xE9, (byte)'e']);
@@ -138,7 +137,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void FolderWithoutTextFilesIsAnError()
+    public void Folder_without_text_files_is_an_error()
     {
         _temp.Write("bin/a.bin", [0, 1]);
         var warnings = new List<string>();
@@ -155,7 +154,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public void FolderOfEmptyFilesIsAnEmptyCorpus()
+    public void Folder_of_empty_files_is_an_empty_corpus()
     {
         _temp.Write("blank/a.txt", "");
         var error = Assert.Throws<CorpusException>(
@@ -164,7 +163,7 @@ public sealed class CorpusLoaderTests : IDisposable
     }
 
     [Fact]
-    public async Task LoadAsyncTakesLocalPathsAndRejectsOtherSchemes()
+    public async Task Load_async_takes_local_paths_and_rejects_other_schemes()
     {
         string path = _temp.Write("local.txt", "local");
         var download = new CorpusDownloadOptions { CacheDirectory = Path.Combine(_temp.Path, "cache") };

@@ -13,7 +13,7 @@ public class EncodedCorpusTests
     [InlineData(257, 2)]
     [InlineData(65536, 2)]
     [InlineData(65537, 4)]
-    public void StorageIsTheNarrowestThatFits(int vocabularySize, int bytesPerId)
+    public void Storage_is_the_narrowest_that_fits(int vocabularySize, int bytesPerId)
     {
         int[] ids = [.. Ids(1000, vocabularySize), vocabularySize - 1];
         EncodedCorpus encoded = EncodedCorpus.FromIds(ids, vocabularySize);
@@ -23,7 +23,7 @@ public class EncodedCorpusTests
     }
 
     [Fact]
-    public void EncodesACorpus()
+    public void Encodes_a_corpus()
     {
         var corpus = new Corpus("t", "test", new string('0', 64), TextScalars.FromString("abcab🙂"));
         var vocabulary = Vocabulary.Build(corpus.Scalars);
@@ -34,7 +34,7 @@ public class EncodedCorpusTests
     }
 
     [Fact]
-    public void RejectsIdsOutsideTheVocabulary()
+    public void Rejects_ids_outside_the_vocabulary()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => EncodedCorpus.FromIds([0, 3], 3));
         Assert.Throws<ArgumentOutOfRangeException>(() => EncodedCorpus.FromIds([-1], 3));
@@ -42,7 +42,7 @@ public class EncodedCorpusTests
     }
 
     [Fact]
-    public void SlicesShareStorageAndCheckBounds()
+    public void Slices_share_storage_and_check_bounds()
     {
         int[] ids = Ids(100, 300);
         EncodedCorpus encoded = EncodedCorpus.FromIds(ids, 300);
@@ -59,7 +59,7 @@ public class EncodedCorpusTests
     }
 
     [Fact]
-    public void SplitMatchesNanoGptOnTinyShakespeareLength()
+    public void Split_matches_nano_gpt_on_tiny_shakespeare_length()
     {
         EncodedCorpus encoded = EncodedCorpus.FromIds(new int[1_115_394], 65);
         (EncodedCorpus train, EncodedCorpus validation) = encoded.Split(0.1);
@@ -68,7 +68,7 @@ public class EncodedCorpusTests
     }
 
     [Fact]
-    public void SplitTakesTheLastCharactersForValidation()
+    public void Split_takes_the_last_characters_for_validation()
     {
         int[] ids = Ids(10, 5);
         (EncodedCorpus train, EncodedCorpus validation) = EncodedCorpus.FromIds(ids, 5).Split(0.25);
@@ -78,7 +78,7 @@ public class EncodedCorpusTests
     }
 
     [Fact]
-    public void SplitOfZeroLeavesAnEmptyUnscorableValidation()
+    public void Split_of_zero_leaves_an_empty_unscorable_validation()
     {
         (EncodedCorpus train, EncodedCorpus validation) = EncodedCorpus.FromIds(Ids(10, 5), 5).Split(0);
         Assert.Equal(10, train.Length);
@@ -91,7 +91,7 @@ public class EncodedCorpusTests
     [InlineData(-0.1)]
     [InlineData(1.0)]
     [InlineData(double.NaN)]
-    public void SplitRejectsFractionsOutsideZeroToOne(double fraction)
+    public void Split_rejects_fractions_outside_zero_to_one(double fraction)
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => EncodedCorpus.FromIds(Ids(10, 5), 5).Split(fraction));
     }

@@ -11,13 +11,13 @@ public class TextDecodingTests
     private static int[] Decode(string text, CorpusOptions? options = null) => Decode(Encoding.UTF8.GetBytes(text), options);
 
     [Fact]
-    public void AsciiDecodesToItsBytes()
+    public void Ascii_decodes_to_its_bytes()
     {
         Assert.Equal([(int)'h', 'i', '\n'], Decode("hi\n"));
     }
 
     [Fact]
-    public void CharactersOutsideTheBmpAreOneCharacterEach()
+    public void Characters_outside_the_bmp_are_one_character_each()
     {
         // U+1F600 (emoji) and U+20000 (CJK Extension B) are surrogate pairs in UTF-16, 4 bytes in UTF-8.
         string text = "a\U0001F600\U00020000é";
@@ -28,7 +28,7 @@ public class TextDecodingTests
     }
 
     [Fact]
-    public void LeadingByteOrderMarkIsDropped()
+    public void Leading_byte_order_mark_is_dropped()
     {
         byte[] bytes = [0xEF, 0xBB, 0xBF, (byte)'x', 0xEF, 0xBB, 0xBF];
         // Only the leading one: a BOM in the middle is the character U+FEFF.
@@ -36,7 +36,7 @@ public class TextDecodingTests
     }
 
     [Fact]
-    public void InvalidUtf8NamesSourceOffsetLineAndTheWayOut()
+    public void Invalid_utf8_names_source_offset_line_and_the_way_out()
     {
         byte[] bytes = [(byte)'a', (byte)'\n', (byte)'b', 0xC3, 0x28, (byte)'c'];
         var error = Assert.Throws<CorpusException>(() => Decode(bytes));
@@ -48,7 +48,7 @@ public class TextDecodingTests
     }
 
     [Fact]
-    public void OffsetCountsTheByteOrderMark()
+    public void Offset_counts_the_byte_order_mark()
     {
         byte[] bytes = [0xEF, 0xBB, 0xBF, (byte)'a', 0xFF];
         var error = Assert.Throws<CorpusException>(() => Decode(bytes));
@@ -56,7 +56,7 @@ public class TextDecodingTests
     }
 
     [Fact]
-    public void SequenceCutShortAtTheEndIsInvalid()
+    public void Sequence_cut_short_at_the_end_is_invalid()
     {
         byte[] bytes = [(byte)'a', 0xF0, 0x9F, 0x98]; // first 3 bytes of U+1F600
         var error = Assert.Throws<CorpusException>(() => Decode(bytes));
@@ -69,14 +69,14 @@ public class TextDecodingTests
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]       // UTF-8-encoded surrogate U+D800
     [InlineData(new byte[] { 0xF4, 0x90, 0x80, 0x80 })] // above U+10FFFF
     [InlineData(new byte[] { 0x80 })]                   // lone continuation byte
-    public void NonShortestFormsSurrogatesAndOutOfRangeAreRejected(byte[] bytes)
+    public void Non_shortest_forms_surrogates_and_out_of_range_are_rejected(byte[] bytes)
     {
         var error = Assert.Throws<CorpusException>(() => Decode(bytes));
         Assert.Contains("byte offset 0", error.Message);
     }
 
     [Fact]
-    public void ReplaceModeSubstitutesReplacementCharacter()
+    public void Replace_mode_substitutes_replacement_character()
     {
         byte[] bytes = [(byte)'a', 0xC3, 0x28, (byte)'b', 0xFF];
         var options = new CorpusOptions { InvalidUtf8 = InvalidUtf8Mode.Replace };
@@ -84,14 +84,14 @@ public class TextDecodingTests
     }
 
     [Fact]
-    public void LowercaseFollowsUnicodeSimpleCaseMapping()
+    public void Lowercase_follows_unicode_simple_case_mapping()
     {
         var options = new CorpusOptions { Lowercase = true };
         Assert.Equal(TextScalars.FromString("hello, élan ωμέγα straße ǆ 𐐨!"), Decode("HeLLo, ÉLAN ΩΜΈΓΑ STRAßE ǅ 𐐀!", options));
     }
 
     [Fact]
-    public void CrlfIsKeptUnlessNewlinesAreNormalized()
+    public void Crlf_is_kept_unless_newlines_are_normalized()
     {
         Assert.Equal(TextScalars.FromString("a\r\nb\rc\n"), Decode("a\r\nb\rc\n"));
         var options = new CorpusOptions { NormalizeNewlines = true };
@@ -99,7 +99,7 @@ public class TextDecodingTests
     }
 
     [Fact]
-    public void DescribeIsPrintable()
+    public void Describe_is_printable()
     {
         Assert.Equal("'é' (U+00E9)", TextScalars.Describe(0xE9));
         Assert.Equal("'\\n' (U+000A)", TextScalars.Describe('\n'));
@@ -109,7 +109,7 @@ public class TextDecodingTests
     }
 
     [Fact]
-    public void LoneSurrogatesInStringsBecomeReplacementCharacters()
+    public void Lone_surrogates_in_strings_become_replacement_characters()
     {
         Assert.Equal([(int)'a', 0xFFFD, 'b'], TextScalars.FromString("a\uD800b"));
         Assert.Throws<ArgumentException>(() => TextScalars.ToText([0xD800]));

@@ -9,7 +9,7 @@ public class TrainingBatchesTests
         EncodedCorpus.FromIds([.. Enumerable.Range(0, length)], length);
 
     [Fact]
-    public void BatchesCutTheTextIntoContiguousStreams()
+    public void Batches_cut_the_text_into_contiguous_streams()
     {
         // N = 23, B = 2, T = 3: L = (23 - 1) / 2 = 11, streams start at 0 and 11, 11 / 3 = 3 batches.
         var batches = new TrainingBatches(Counting(23), batchSize: 2, sequenceLength: 3);
@@ -28,7 +28,7 @@ public class TrainingBatchesTests
     }
 
     [Fact]
-    public void EachRowContinuesWhereItStoppedInThePreviousBatch()
+    public void Each_row_continues_where_it_stopped_in_the_previous_batch()
     {
         var batches = new TrainingBatches(Counting(1000), batchSize: 4, sequenceLength: 7);
         int[] inputs = new int[28];
@@ -53,7 +53,7 @@ public class TrainingBatchesTests
     }
 
     [Fact]
-    public void LastBatchUsesTheFinalCharacterAsATarget()
+    public void Last_batch_uses_the_final_character_as_a_target()
     {
         // N = B*T + 1 exactly: one batch, whose last target is the last character.
         var batches = new TrainingBatches(Counting(13), batchSize: 3, sequenceLength: 4);
@@ -65,7 +65,7 @@ public class TrainingBatchesTests
     }
 
     [Fact]
-    public void TooShortCorpusSaysWhatToChange()
+    public void Too_short_corpus_says_what_to_change()
     {
         var error = Assert.Throws<CorpusException>(() => new TrainingBatches(Counting(12), batchSize: 3, sequenceLength: 4));
         Assert.Equal(
@@ -75,7 +75,7 @@ public class TrainingBatchesTests
     }
 
     [Fact]
-    public void NextWalksEpochsAndCursorResumesExactly()
+    public void Next_walks_epochs_and_cursor_resumes_exactly()
     {
         var batches = new TrainingBatches(Counting(23), batchSize: 2, sequenceLength: 3);
         int[] inputs = new int[6];
@@ -99,7 +99,7 @@ public class TrainingBatchesTests
     }
 
     [Fact]
-    public void CursorSurvivesJsonAndRejectsPositionsOfAnotherShape()
+    public void Cursor_survives_json_and_rejects_positions_of_another_shape()
     {
         var cursor = new BatchCursor(3, 2);
         string json = System.Text.Json.JsonSerializer.Serialize(cursor);
@@ -112,7 +112,7 @@ public class TrainingBatchesTests
     }
 
     [Fact]
-    public void BuffersMustHoldExactlyBTimesT()
+    public void Buffers_must_hold_exactly_b_times_t()
     {
         var batches = new TrainingBatches(Counting(23), batchSize: 2, sequenceLength: 3);
         Assert.Throws<ArgumentException>(() => batches.Fill(0, new int[5], new int[6]));

@@ -7,7 +7,7 @@ public class VocabularyTests
     private static readonly Vocabulary Sample = Vocabulary.Build(TextScalars.FromString("hello, wörld 🙂\n"));
 
     [Fact]
-    public void BuildSortsDistinctScalarsByValue()
+    public void Build_sorts_distinct_scalars_by_value()
     {
         Assert.Equal(TextScalars.FromString("\n ,dehlorwö🙂"), Sample.Scalars.ToArray());
         Assert.Equal(12, Sample.Size);
@@ -16,7 +16,7 @@ public class VocabularyTests
     }
 
     [Fact]
-    public void EncodeDecodeRoundTrip()
+    public void Encode_decode_round_trip()
     {
         string text = "wörld, hello 🙂";
         int[] ids = Sample.Encode(TextScalars.FromString(text));
@@ -30,7 +30,7 @@ public class VocabularyTests
     }
 
     [Fact]
-    public void UnknownCharactersAreListedPrintably()
+    public void Unknown_characters_are_listed_printably()
     {
         int[] text = TextScalars.FromString("héllo\t€é");
         var error = Assert.Throws<CorpusException>(() => Sample.Encode(text));
@@ -46,14 +46,14 @@ public class VocabularyTests
     }
 
     [Fact]
-    public void DecodeRejectsIdsOutsideTheVocabulary()
+    public void Decode_rejects_ids_outside_the_vocabulary()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => Sample.Decode([0, Sample.Size]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Sample.Decode([-1]));
     }
 
     [Fact]
-    public void StringsRoundTripWithOneScalarEach()
+    public void Strings_round_trip_with_one_scalar_each()
     {
         string[] strings = Sample.ToStrings();
         Assert.Equal(Sample.Size, strings.Length);
@@ -68,7 +68,7 @@ public class VocabularyTests
     [InlineData(new[] { "a", "b", "a" }, "entry 2 'a' (U+0061) repeats entry 0")]
     [InlineData(new[] { "a", "c", "b" }, "entry 2 'b' (U+0062) comes after entry 1 'c' (U+0063)", "ascending")]
     [InlineData(new string[0], "empty")]
-    public void FromStringsExplainsWhatIsWrong(string[] entries, string expected, string? alsoExpected = null)
+    public void From_strings_explains_what_is_wrong(string[] entries, string expected, string? alsoExpected = null)
     {
         var error = Assert.Throws<CorpusException>(() => Vocabulary.FromStrings(entries));
         Assert.Contains("Invalid vocabulary", error.Message);
@@ -80,7 +80,7 @@ public class VocabularyTests
     }
 
     [Fact]
-    public void FromStringsRejectsLoneSurrogates()
+    public void From_strings_rejects_lone_surrogates()
     {
         // Not an InlineData: attribute blobs are UTF-8 and cannot carry a lone surrogate.
         var error = Assert.Throws<CorpusException>(() => Vocabulary.FromStrings(["a", "\uD83D"]));
@@ -89,7 +89,7 @@ public class VocabularyTests
     }
 
     [Fact]
-    public void BuildRejectsEmptyTextAndNonScalars()
+    public void Build_rejects_empty_text_and_non_scalars()
     {
         Assert.Throws<ArgumentException>(() => Vocabulary.Build([]));
         Assert.Throws<ArgumentException>(() => Vocabulary.Build(['a', 0xD800]));

@@ -13,7 +13,7 @@ public sealed class AtomicFileTests : IDisposable
     private string[] FilesInFolder() => [.. Directory.GetFiles(_folder).Select(Path.GetFileName).Order()!];
 
     [Fact]
-    public void Write_CreatesTheFile_AndLeavesNoTemporary()
+    public void Write_creates_the_file_and_leaves_no_temporary()
     {
         string path = PathOf("model.safetensors");
 
@@ -24,7 +24,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Write_ReplacesThePreviousFile()
+    public void Write_replaces_the_previous_file()
     {
         string path = PathOf("model.safetensors");
         File.WriteAllBytes(path, [9, 9, 9, 9, 9]);
@@ -36,7 +36,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Write_KeepsThePreviousFile_WhenTheWriterThrows()
+    public void Write_keeps_the_previous_file_when_the_writer_throws()
     {
         string path = PathOf("model.safetensors");
         File.WriteAllBytes(path, [9, 9, 9]);
@@ -54,7 +54,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Write_CreatesNothing_WhenTheWriterThrowsAndThereWasNoFile()
+    public void Write_creates_nothing_when_the_writer_throws_and_there_was_no_file()
     {
         Assert.Throws<InvalidOperationException>(() =>
             AtomicFile.Write(PathOf("model.safetensors"), _ => throw new InvalidOperationException()));
@@ -63,7 +63,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Write_Works_WhenTheWriterClosesTheStream()
+    public void Write_works_when_the_writer_closes_the_stream()
     {
         string path = PathOf("model.safetensors");
 
@@ -78,7 +78,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Write_UsesAHiddenTemporaryInTheSameFolder()
+    public void Write_uses_a_hidden_temporary_in_the_same_folder()
     {
         string path = PathOf("model.safetensors");
         string[] seen = [];
@@ -96,7 +96,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Write_ThrowsAndCreatesNothing_WhenTheFolderDoesNotExist()
+    public void Write_throws_and_creates_nothing_when_the_folder_does_not_exist()
     {
         string path = PathOf(Path.Combine("missing", "model.safetensors"));
 
@@ -105,7 +105,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void CleanStaleTemporaries_RemovesOnlyOldTemporariesOfThisClass()
+    public void Clean_stale_temporaries_removes_only_old_temporaries_of_this_class()
     {
         string stale = PathOf(".model.safetensors.0123456789abcdef.tmp");
         string fresh = PathOf(".model.safetensors.fedcba9876543210.tmp");
@@ -127,7 +127,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void CleanStaleTemporaries_UsesTheProcessStartAsCutoff_AndIgnoresAMissingFolder()
+    public void Clean_stale_temporaries_uses_the_process_start_as_cutoff_and_ignores_a_missing_folder()
     {
         string stale = PathOf(".a.0123456789abcdef.tmp");
         File.WriteAllBytes(stale, [1]);

@@ -1,6 +1,5 @@
 using CharLstm.IO;
-using CharLstm.Tests.Data;
-using static CharLstm.Tests.IO.TinyRuns;
+using static CharLstm.Tests.Support.TinyRuns;
 
 namespace CharLstm.Tests.IO;
 
@@ -8,7 +7,7 @@ namespace CharLstm.Tests.IO;
 public class CheckpointRotationTests
 {
     [Fact]
-    public void PreserveLast_KeepsTheNMostRecentStepsAsLoadablePairs()
+    public void Preserve_last_keeps_the_n_most_recent_steps_as_loadable_pairs()
     {
         using var folder = new TempFolder();
         var corpus = Corpus(Text(1500, 3));
@@ -40,7 +39,7 @@ public class CheckpointRotationTests
     }
 
     [Fact]
-    public void PreserveLast_WithKeepZero_WritesAndDeletesNothing()
+    public void Preserve_last_with_keep_zero_writes_and_deletes_nothing()
     {
         using var folder = new TempFolder();
         CheckpointFile.Save(Checkpoint(steps: 2), Path.Combine(folder.Path, CheckpointRotation.LastCheckpointName));
@@ -50,7 +49,7 @@ public class CheckpointRotationTests
     }
 
     [Fact]
-    public void PreserveLast_SkipsADamagedCheckpoint_AndIgnoresOtherFiles()
+    public void Preserve_last_skips_a_damaged_checkpoint_and_ignores_other_files()
     {
         using var folder = new TempFolder();
         folder.Write(CheckpointRotation.LastCheckpointName, "not a checkpoint");

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using CharLstm.IO;
-using CharLstm.Tests.Data;
 
 namespace CharLstm.Tests.IO;
 
@@ -14,7 +13,7 @@ public class CrashSafetyTests(ITestOutputHelper output)
     private const int Kills = 30;
 
     [Fact]
-    public async Task KilledMidSave_LeavesThePreviousFilesLoadable_AndOnlyRecognisableTemporaries()
+    public async Task Killed_mid_save_leaves_the_previous_files_loadable_and_only_recognisable_temporaries()
     {
         string child = ChildPath();
         using var folder = new TempFolder();

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using CharLstm.IO;
-using static CharLstm.Tests.IO.TinyRuns;
+using static CharLstm.Tests.Support.TinyRuns;
 
 namespace CharLstm.Tests.IO;
 
@@ -25,7 +25,7 @@ public class ModelFileFuzzTests(ITestOutputHelper output)
     ];
 
     [Fact]
-    public void EveryMutant_LoadsOrThrowsModelFormatException()
+    public void Every_mutant_loads_or_throws_model_format_exception()
     {
         var random = new Random(Seed);
         var failures = new List<string>();

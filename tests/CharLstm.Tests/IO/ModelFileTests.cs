@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using CharLstm.IO;
-using CharLstm.Tests.Data;
-using static CharLstm.Tests.IO.TinyRuns;
+using static CharLstm.Tests.Support.TinyRuns;
 
 namespace CharLstm.Tests.IO;
 
@@ -35,7 +34,7 @@ public class ModelFileTests
     // ---- tensors ----
 
     [Fact]
-    public void MissingTensor_IsNamed()
+    public void Missing_tensor_is_named()
     {
         var (tensors, meta) = Valid();
         tensors.RemoveAll(t => t.Name == "lstm.bias_hh_l1");
@@ -43,7 +42,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void UnexpectedTensor_IsNamed()
+    public void Unexpected_tensor_is_named()
     {
         var (tensors, meta) = Valid();
         tensors.Add(new TensorEntry("lstm.weight_ih_l2", [48, 12], new float[48 * 12]));
@@ -51,7 +50,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void FewerLayersThanTensors_ReportsTheUnusedLayer()
+    public void Fewer_layers_than_tensors_reports_the_unused_layer()
     {
         var (tensors, meta) = Valid();
         meta["charlstm.layers"] = "1";
@@ -59,7 +58,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void HiddenSizeInconsistentWithShapes_IsShapeMismatch()
+    public void Hidden_size_inconsistent_with_shapes_is_shape_mismatch()
     {
         var (tensors, meta) = Valid();
         meta["charlstm.hidden_size"] = "7";
@@ -67,7 +66,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void EmbeddingSizeInconsistentWithShapes_IsShapeMismatch()
+    public void Embedding_size_inconsistent_with_shapes_is_shape_mismatch()
     {
         var (tensors, meta) = Valid();
         meta["charlstm.embedding_size"] = "6";
@@ -75,7 +74,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void TransposedTensor_IsShapeMismatch()
+    public void Transposed_tensor_is_shape_mismatch()
     {
         var (tensors, meta) = Valid();
         int i = tensors.FindIndex(t => t.Name == "lstm.weight_hh_l0");
@@ -84,7 +83,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void HugeHyperparameters_AreRejectedBeforeAllocating()
+    public void Huge_hyperparameters_are_rejected_before_allocating()
     {
         var (tensors, meta) = Valid();
         meta["charlstm.hidden_size"] = "8000"; // 4·8000·8000 floats per matrix: gigabytes the file does not hold
@@ -94,7 +93,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void HyperparametersBeyondAnyFile_AreBadMetadataNotOverflow()
+    public void Hyperparameters_beyond_any_file_are_bad_metadata_not_overflow()
     {
         var (tensors, meta) = Valid();
         meta["charlstm.embedding_size"] = "65536";
@@ -106,7 +105,7 @@ public class ModelFileTests
     // ---- vocabulary ----
 
     [Fact]
-    public void VocabularyLargerThanEmbedding_IsVocabularyMismatch()
+    public void Vocabulary_larger_than_embedding_is_vocabulary_mismatch()
     {
         var (tensors, meta) = Valid();
         var entries = JsonSerializer.Deserialize<List<string>>(meta["charlstm.vocabulary"])!;
@@ -117,7 +116,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void VocabularyNotMatchingHead_IsVocabularyMismatch()
+    public void Vocabulary_not_matching_head_is_vocabulary_mismatch()
     {
         var (tensors, meta) = Valid();
         int v = int.Parse(meta["charlstm.vocab_size"]);
@@ -128,7 +127,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void VocabularyNotMatchingOneHotInput_IsShapeMismatch()
+    public void Vocabulary_not_matching_one_hot_input_is_shape_mismatch()
     {
         var (tensors, meta) = Valid(embedding: 0);
         var entries = JsonSerializer.Deserialize<List<string>>(meta["charlstm.vocabulary"])!;
@@ -139,7 +138,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void VocabularyLengthNotMatchingVocabSize_IsVocabularyMismatch()
+    public void Vocabulary_length_not_matching_vocab_size_is_vocabulary_mismatch()
     {
         var (tensors, meta) = Valid();
         meta["charlstm.vocab_size"] = "99";
@@ -147,7 +146,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void DuplicateVocabularyEntry_IsBadVocabulary()
+    public void Duplicate_vocabulary_entry_is_bad_vocabulary()
     {
         var (tensors, meta) = Valid();
         var entries = JsonSerializer.Deserialize<string[]>(meta["charlstm.vocabulary"])!;
@@ -157,7 +156,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void MultiCharacterVocabularyEntry_IsBadVocabulary()
+    public void Multi_character_vocabulary_entry_is_bad_vocabulary()
     {
         var (tensors, meta) = Valid();
         var entries = JsonSerializer.Deserialize<string[]>(meta["charlstm.vocabulary"])!;
@@ -167,7 +166,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void EmptyAndLoneSurrogateVocabularyEntries_AreBadVocabulary()
+    public void Empty_and_lone_surrogate_vocabulary_entries_are_bad_vocabulary()
     {
         var (tensors, meta) = Valid();
         var entries = JsonSerializer.Deserialize<string[]>(meta["charlstm.vocabulary"])!;
@@ -179,7 +178,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void VocabularyNotAJsonArrayOfStrings_IsBadVocabulary()
+    public void Vocabulary_not_a_json_array_of_strings_is_bad_vocabulary()
     {
         var (tensors, meta) = Valid();
         foreach (string bad in new[] { "abc", "{\"a\":1}", "[1,2]", "[\"a\",null]", "null", "" })
@@ -197,7 +196,7 @@ public class ModelFileTests
     [InlineData(float.NaN, "NaN")]
     [InlineData(float.PositiveInfinity, "+Infinity")]
     [InlineData(float.NegativeInfinity, "-Infinity")]
-    public void NonFiniteWeight_IsNamedWithItsTensor(float value, string spelled)
+    public void Non_finite_weight_is_named_with_its_tensor(float value, string spelled)
     {
         var (tensors, meta) = Valid();
         byte[] file = Bytes(tensors, meta);
@@ -209,7 +208,7 @@ public class ModelFileTests
     // ---- format ----
 
     [Fact]
-    public void UnknownFormatName_IsNamed()
+    public void Unknown_format_name_is_named()
     {
         var (tensors, meta) = Valid();
         meta["format"] = "gguf.llama";
@@ -219,13 +218,13 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void CheckpointGivenAsModel_SaysToPassTheModelFile()
+    public void Checkpoint_given_as_model_says_to_pass_the_model_file()
     {
         Fails(Bytes(Checkpoint()), ModelFormatError.UnknownFormat, "training checkpoint", "best.safetensors");
     }
 
     [Fact]
-    public void NewerFormatVersion_SaysToUpdate()
+    public void Newer_format_version_says_to_update()
     {
         var (tensors, meta) = Valid();
         meta["format_version"] = "2";
@@ -237,7 +236,7 @@ public class ModelFileTests
     [InlineData("0", "format_version")]
     [InlineData("1.0", "format_version")]
     [InlineData("-1", "format_version")]
-    public void MalformedFormatVersion_IsBadMetadata(string version, string mention)
+    public void Malformed_format_version_is_bad_metadata(string version, string mention)
     {
         var (tensors, meta) = Valid();
         meta["format_version"] = version;
@@ -256,7 +255,7 @@ public class ModelFileTests
     [InlineData("charlstm.dropout", "1.5", "not a number in [0, 1)")]
     [InlineData("charlstm.dropout", "NaN", "not a number in [0, 1)")]
     [InlineData("charlstm.gate_order", "iofg", "'ifgo'")]
-    public void BadHyperparameter_IsBadMetadataNamingTheKey(string key, string value, string problem)
+    public void Bad_hyperparameter_is_bad_metadata_naming_the_key(string key, string value, string problem)
     {
         var (tensors, meta) = Valid();
         meta[key] = value;
@@ -265,7 +264,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void MissingHyperparameter_IsBadMetadataNamingTheKey()
+    public void Missing_hyperparameter_is_bad_metadata_naming_the_key()
     {
         var (tensors, meta) = Valid();
         meta.Remove("charlstm.layers");
@@ -273,7 +272,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void TrainingSummaryNotAnObject_IsBadMetadata()
+    public void Training_summary_not_an_object_is_bad_metadata()
     {
         var (tensors, meta) = Valid();
         meta["charlstm.training"] = "[1,2";
@@ -287,7 +286,7 @@ public class ModelFileTests
     [Theory]
     [InlineData(5, 2)]
     [InlineData(0, 1)]
-    public void SaveThenLoad_GivesIdenticalModel(int embedding, int layers)
+    public void Save_then_load_gives_identical_model(int embedding, int layers)
     {
         using var folder = new TempFolder();
         string path = Path.Combine(folder.Path, "model.safetensors");
@@ -305,7 +304,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void SaveThenLoad_KeepsAMissingSummaryAndANaNBestLoss()
+    public void Save_then_load_keeps_a_missing_summary_and_a_na_n_best_loss()
     {
         var model = NewModel(VocabularyText) with { Summary = null };
         Assert.Null(LoadModel(Bytes(model)).Summary);
@@ -314,7 +313,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void CheckpointSaveThenLoad_GivesIdenticalCheckpoint()
+    public void Checkpoint_save_then_load_gives_identical_checkpoint()
     {
         using var folder = new TempFolder();
         string path = Path.Combine(folder.Path, "last.checkpoint.safetensors");
@@ -342,7 +341,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void ModelFileGivenAsCheckpoint_IsUnknownFormat()
+    public void Model_file_given_as_checkpoint_is_unknown_format()
     {
         var e = Assert.Throws<ModelFormatException>(() => LoadCheckpoint(Bytes(NewModel(VocabularyText))));
         Assert.Equal(ModelFormatError.UnknownFormat, e.Error);
@@ -350,7 +349,7 @@ public class ModelFileTests
     }
 
     [Fact]
-    public void CheckpointWithForeignTensor_IsUnexpectedTensor()
+    public void Checkpoint_with_foreign_tensor_is_unexpected_tensor()
     {
         var (tensors, meta) = CheckpointFile.Contents(Checkpoint());
         tensors.Add(new TensorEntry("extra", [1], [0f]));

@@ -25,7 +25,7 @@ public partial class SafeTensorsFuzzTests(ITestOutputHelper output)
     ];
 
     [Fact]
-    public void EveryMutant_ReadsConsistentlyOrThrowsModelFormatException()
+    public void Every_mutant_reads_consistently_or_throws_model_format_exception()
     {
         (TensorEntry[] tensors, Dictionary<string, string> metadata) = Sample();
         byte[] valid = Write(tensors, metadata);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using CharLstm.IO;
-using CharLstm.Tests.Support;
 using static CharLstm.Tests.IO.SafeTensorsTestFiles;
 
 namespace CharLstm.Tests.IO;
@@ -14,7 +13,7 @@ namespace CharLstm.Tests.IO;
 public class SafeTensorsPythonInteropTests
 {
     [Fact]
-    public void PythonReader_LoadsWhatWeWrite_WhenTorchIsInstalled()
+    public void Python_reader_loads_what_we_write_when_torch_is_installed()
     {
         Requires.Torch();
 

@@ -17,14 +17,14 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void TooShort()
+    public void Too_short()
     {
         var e = ReadFails([1, 0, 0, 0, 0], ModelFormatError.TooShort);
         Assert.Contains("5 bytes", e.Message);
     }
 
     [Fact]
-    public void HeaderTooLarge_ByDefaultLimit()
+    public void Header_too_large_by_default_limit()
     {
         byte[] file = new byte[64];
         BinaryPrimitives.WriteUInt64LittleEndian(file, 100_000_001);
@@ -35,7 +35,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void HeaderTooLarge_ByCustomLimit_EvenWhenTheFileIsValid()
+    public void Header_too_large_by_custom_limit_even_when_the_file_is_valid()
     {
         byte[] file = OneTensor(Vector2, Floats(1, 2));
 
@@ -46,7 +46,7 @@ public class SafeTensorsReadTests
     [InlineData(100ul)]
     [InlineData(ulong.MaxValue)]
     [InlineData(long.MaxValue)]
-    public void HeaderPastEnd(ulong headerLength)
+    public void Header_past_end(ulong headerLength)
     {
         byte[] file = new byte[18];
         BinaryPrimitives.WriteUInt64LittleEndian(file, headerLength);
@@ -56,7 +56,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void HeaderNotUtf8()
+    public void Header_not_utf8()
     {
         byte[] header = [.. "{\"w"u8, 0xFF, .. "\":{}}"u8];
 
@@ -72,14 +72,14 @@ public class SafeTensorsReadTests
     [InlineData("""{"w":1} {}""")]
     [InlineData("")]
     [InlineData("""{"\ud800":{}}""")] // an escape that is not valid UTF-16
-    public void HeaderNotJson(string header)
+    public void Header_not_json(string header)
     {
         var e = ReadFails(Build(header, []), ModelFormatError.HeaderNotJson);
         Assert.Contains(header.Contains("ud800") ? "not valid text" : "not valid JSON", e.Message);
     }
 
     [Fact]
-    public void HeaderNotJson_WhenNestedTooDeeply()
+    public void Header_not_json_when_nested_too_deeply()
     {
         string header = "{\"__metadata__\":" + new string('[', 10_000) + new string(']', 10_000) + "}";
 
@@ -90,7 +90,7 @@ public class SafeTensorsReadTests
     [InlineData("[1,2]", "an array")]
     [InlineData("\"w\"", "a string")]
     [InlineData("   {}", "first byte")]
-    public void HeaderNotObject(string header, string messagePart)
+    public void Header_not_object(string header, string messagePart)
     {
         var e = ReadFails(Build(header, []), ModelFormatError.HeaderNotObject);
         Assert.Contains(messagePart, e.Message);
@@ -102,7 +102,7 @@ public class SafeTensorsReadTests
     [InlineData("""{"w":{"dtype":"F32","dtype":"F16","shape":[],"data_offsets":[0,4],"data_offsets":[4,8]}}""", "dtype")]
     [InlineData("""{"__metadata__":{"k":"a","k":"b"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "k")]
     [InlineData("""{"__metadata__":{},"__metadata__":{},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "__metadata__")]
-    public void DuplicateKey(string header, string key)
+    public void Duplicate_key(string header, string key)
     {
         var e = ReadFails(Build(header, Floats(1, 2)), ModelFormatError.DuplicateKey);
         Assert.Contains($"key '{key}' twice", e.Message);
@@ -131,7 +131,7 @@ public class SafeTensorsReadTests
 
     [Theory]
     [MemberData(nameof(BadEntries))]
-    public void BadTensorEntry(string entry, string messagePart)
+    public void Bad_tensor_entry(string entry, string messagePart)
     {
         var e = ReadFails(OneTensor(entry, Floats(1, 2)), ModelFormatError.BadTensorEntry);
         Assert.Contains("'w'", e.Message);
@@ -143,7 +143,7 @@ public class SafeTensorsReadTests
     [InlineData("F31")]
     [InlineData("float32")]
     [InlineData("")]
-    public void UnknownDtype(string dtype)
+    public void Unknown_dtype(string dtype)
     {
         var e = ReadFails(OneTensor($$"""{"dtype":"{{dtype}}","shape":[2],"data_offsets":[0,8]}""", Floats(1, 2)), ModelFormatError.UnknownDtype);
         Assert.Contains($"dtype \"{dtype}\", which is not a safetensors dtype", e.Message);
@@ -156,7 +156,7 @@ public class SafeTensorsReadTests
     [InlineData("I32", 8)]
     [InlineData("BOOL", 2)]
     [InlineData("F8_E4M3", 2)]
-    public void UnsupportedDtype(string dtype, int byteLength)
+    public void Unsupported_dtype(string dtype, int byteLength)
     {
         var e = ReadFails(OneTensor($$"""{"dtype":"{{dtype}}","shape":[2],"data_offsets":[0,{{byteLength}}]}""", new byte[byteLength]),
             ModelFormatError.UnsupportedDtype);
@@ -169,21 +169,21 @@ public class SafeTensorsReadTests
     [InlineData("[99999999999999999999]", "too large for a 64-bit integer")]
     [InlineData("[2147483648]", "larger than one array can hold")]
     [InlineData("[0,4294967296]", "larger than one array can hold")]
-    public void ShapeOverflow(string shape, string messagePart)
+    public void Shape_overflow(string shape, string messagePart)
     {
         var e = ReadFails(OneTensor($$"""{"dtype":"F32","shape":{{shape}},"data_offsets":[0,8]}""", Floats(1, 2)), ModelFormatError.ShapeOverflow);
         Assert.Contains(messagePart, e.Message);
     }
 
     [Fact]
-    public void ByteLengthMismatch()
+    public void Byte_length_mismatch()
     {
         var e = ReadFails(OneTensor("""{"dtype":"F32","shape":[2],"data_offsets":[0,12]}""", Floats(1, 2, 3)), ModelFormatError.ByteLengthMismatch);
         Assert.Contains("takes 8 bytes, but its data_offsets [0, 12] span 12 bytes", e.Message);
     }
 
     [Fact]
-    public void OffsetsOverlap()
+    public void Offsets_overlap()
     {
         string header = $$"""{"a":{{Vector2}},"b":""" + """{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""";
 
@@ -192,7 +192,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void OffsetsOverlap_WhenTwoTensorsShareARange()
+    public void Offsets_overlap_when_two_tensors_share_a_range()
     {
         string header = $$"""{"a":{{Vector2}},"b":{{Vector2}}}""";
 
@@ -200,14 +200,14 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void OffsetsGap_BeforeTheFirstTensor()
+    public void Offsets_gap_before_the_first_tensor()
     {
         var e = ReadFails(OneTensor("""{"dtype":"F32","shape":[1],"data_offsets":[4,8]}""", Floats(1, 2)), ModelFormatError.OffsetsGap);
         Assert.Contains("must begin at 0", e.Message);
     }
 
     [Fact]
-    public void OffsetsGap_BetweenTensors()
+    public void Offsets_gap_between_tensors()
     {
         string header = """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""";
 
@@ -219,7 +219,7 @@ public class SafeTensorsReadTests
     [InlineData("[2]", "[0,8]", 4)]
     [InlineData("[0]", "[9223372036854775807,9223372036854775807]", 0)]
     [InlineData("[0]", "[0,18446744073709551616]", 0)]
-    public void OffsetsPastEnd(string shape, string offsets, int dataBytes)
+    public void Offsets_past_end(string shape, string offsets, int dataBytes)
     {
         var e = ReadFails(OneTensor($$"""{"dtype":"F32","shape":{{shape}},"data_offsets":{{offsets}}}""", new byte[dataBytes]),
             ModelFormatError.OffsetsPastEnd);
@@ -227,14 +227,14 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void TrailingBytes()
+    public void Trailing_bytes()
     {
         var e = ReadFails(OneTensor("""{"dtype":"F32","shape":[1],"data_offsets":[0,4]}""", Floats(1, 2)), ModelFormatError.TrailingBytes);
         Assert.Contains("4 bytes follow the last tensor", e.Message);
     }
 
     [Fact]
-    public void TrailingBytes_WithNoTensors()
+    public void Trailing_bytes_with_no_tensors()
     {
         ReadFails(Build("{}", [0]), ModelFormatError.TrailingBytes);
     }
@@ -245,7 +245,7 @@ public class SafeTensorsReadTests
     [InlineData("""{"epoch":12}""", "key 'epoch' has a number")]
     [InlineData("""{"k":null}""", "key 'k' has null")]
     [InlineData("""{"k":{"nested":"x"}}""", "key 'k' has an object")]
-    public void BadMetadata(string metadata, string messagePart)
+    public void Bad_metadata(string metadata, string messagePart)
     {
         string header = $$"""{"__metadata__":{{metadata}},"w":{{Vector2}}}""";
 
@@ -257,7 +257,7 @@ public class SafeTensorsReadTests
     [InlineData(float.NaN, "NaN")]
     [InlineData(float.PositiveInfinity, "+Infinity")]
     [InlineData(float.NegativeInfinity, "-Infinity")]
-    public void NonFiniteValue(float value, string shown)
+    public void Non_finite_value(float value, string shown)
     {
         float[] values = [0, 1, 2, 3, value, 5];
         var e = ReadFails(OneTensor("""{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]}""", Floats(values)), ModelFormatError.NonFiniteValue);
@@ -266,7 +266,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void TooManyTensors()
+    public void Too_many_tensors()
     {
         string header = """{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}""";
         byte[] file = Build(header, Floats(1, 2));
@@ -278,7 +278,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void Io_WhenTheStreamEndsBeforeTheStatedLength()
+    public void Io_when_the_stream_ends_before_the_stated_length()
     {
         byte[] file = OneTensor(Vector2, Floats(1, 2));
         using var stream = new ForwardOnlyStream(file[..^3]);
@@ -290,7 +290,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void Io_WhenTheFileDoesNotExist()
+    public void Io_when_the_file_does_not_exist()
     {
         string path = Path.Combine(Path.GetTempPath(), $"charlstm-missing-{Guid.NewGuid():N}.safetensors");
 
@@ -301,7 +301,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void ReadFile_NamesThePathInFormatErrors()
+    public void Read_file_names_the_path_in_format_errors()
     {
         string path = Path.Combine(Path.GetTempPath(), $"charlstm-{Guid.NewGuid():N}.safetensors");
         File.WriteAllBytes(path, []);
@@ -318,7 +318,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void Read_RejectsALengthLongerThanASeekableStream()
+    public void Read_rejects_a_length_longer_than_a_seekable_stream()
     {
         byte[] file = OneTensor(Vector2, Floats(1, 2));
 
@@ -326,7 +326,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void Read_AcceptsWhitespacePaddingAndAnyKeyOrder_AndListsTensorsInFileOrder()
+    public void Read_accepts_whitespace_padding_and_any_key_order_and_lists_tensors_in_file_order()
     {
         string header = """{"b":{"data_offsets":[4,12],"shape":[2],"dtype":"F32"},"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"F32","shape":[0],"data_offsets":[12,12]}}""" + " \n\t\r";
 
@@ -340,7 +340,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void Read_LeavesTheStreamRightAfterTheFile()
+    public void Read_leaves_the_stream_right_after_the_file()
     {
         byte[] file = OneTensor(Vector2, Floats(1, 2));
         using var stream = new MemoryStream([.. file, 42]);
@@ -351,7 +351,7 @@ public class SafeTensorsReadTests
     }
 
     [Fact]
-    public void Read_DecodesEscapedNamesAndMetadata()
+    public void Read_decodes_escaped_names_and_metadata()
     {
         string header = """{"__metadata__":{"v\u00e9":"line\nbreak \ud83d\ude00"},"\u0077":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""";
 

@@ -9,7 +9,7 @@ namespace CharLstm.Tests.IO;
 public class SafeTensorsWriteTests
 {
     [Fact]
-    public void RoundTrip_KeepsNamesShapesValuesMetadataAndOrder()
+    public void Round_trip_keeps_names_shapes_values_metadata_and_order()
     {
         (TensorEntry[] tensors, Dictionary<string, string> metadata) = Sample();
 
@@ -27,7 +27,7 @@ public class SafeTensorsWriteTests
     }
 
     [Fact]
-    public void RoundTrip_ThroughAFile()
+    public void Round_trip_through_a_file()
     {
         (TensorEntry[] tensors, Dictionary<string, string> metadata) = Sample();
         string path = Path.Combine(Path.GetTempPath(), $"charlstm-{Guid.NewGuid():N}.safetensors");
@@ -44,7 +44,7 @@ public class SafeTensorsWriteTests
     }
 
     [Fact]
-    public void Header_IsSpacePaddedJsonObjectSoDataStartsEightByteAligned()
+    public void Header_is_space_padded_json_object_so_data_starts_eight_byte_aligned()
     {
         (TensorEntry[] tensors, Dictionary<string, string> metadata) = Sample();
         byte[] bytes = Write(tensors, metadata);
@@ -74,7 +74,7 @@ public class SafeTensorsWriteTests
     }
 
     [Fact]
-    public void Write_GivesTheExpectedBytesForATinyFile()
+    public void Write_gives_the_expected_bytes_for_a_tiny_file()
     {
         byte[] bytes = Write([new("w", [2], [1f, -2f])], new Dictionary<string, string> { ["format"] = "pt" });
 
@@ -86,7 +86,7 @@ public class SafeTensorsWriteTests
     }
 
     [Fact]
-    public void Write_IsDeterministic_WhateverTheMetadataInsertionOrder()
+    public void Write_is_deterministic_whatever_the_metadata_insertion_order()
     {
         (TensorEntry[] tensors, Dictionary<string, string> metadata) = Sample();
         var reversed = new Dictionary<string, string>(metadata.Reverse());
@@ -95,7 +95,7 @@ public class SafeTensorsWriteTests
     }
 
     [Fact]
-    public void Write_OmitsEmptyMetadata_AndReadsItBackAsEmpty()
+    public void Write_omits_empty_metadata_and_reads_it_back_as_empty()
     {
         byte[] bytes = Write([new("w", [1], [1f])], new Dictionary<string, string>());
 
@@ -104,7 +104,7 @@ public class SafeTensorsWriteTests
     }
 
     [Fact]
-    public void Write_OfNoTensors_IsAValidFile()
+    public void Write_of_no_tensors_is_a_valid_file()
     {
         SafeTensorsFile file = Read(Write([], new Dictionary<string, string> { ["k"] = "v" }));
 
@@ -125,14 +125,14 @@ public class SafeTensorsWriteTests
 
     [Theory]
     [MemberData(nameof(InvalidWrites))]
-    public void Write_RejectsTensorsTheReaderWouldReject(string problem, TensorEntry[] tensors, string messagePart)
+    public void Write_rejects_tensors_the_reader_would_reject(string problem, TensorEntry[] tensors, string messagePart)
     {
         var e = Assert.Throws<ArgumentException>(() => Write(tensors, new Dictionary<string, string>()));
         Assert.True(e.Message.Contains(messagePart, StringComparison.Ordinal), $"{problem}: {e.Message}");
     }
 
     [Fact]
-    public void Get_OfAMissingTensor_ThrowsMissingTensorNamingWhatIsThere()
+    public void Get_of_a_missing_tensor_throws_missing_tensor_naming_what_is_there()
     {
         SafeTensorsFile file = Read(Write([new("a", [1], [1f]), new("b", [1], [2f])], new Dictionary<string, string>()));
 

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using CharLstm.Tests.Data;
-using CharLstm.Tests.Support;
-using static CharLstm.Tests.IO.TinyRuns;
+using static CharLstm.Tests.Support.TinyRuns;
 
 namespace CharLstm.Tests.IO;
 
@@ -17,7 +15,7 @@ public class TorchInteropTests(ITestOutputHelper output)
     [Theory]
     [InlineData(5, 2)]
     [InlineData(0, 1)] // one-hot input
-    public async Task TorchModuleLoadsTheFileStrictly_AndGivesTheSameEvalLoss(int embedding, int layers)
+    public async Task Torch_module_loads_the_file_strictly_and_gives_the_same_eval_loss(int embedding, int layers)
     {
         Requires.Torch();
 

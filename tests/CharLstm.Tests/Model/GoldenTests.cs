@@ -1,7 +1,7 @@
 using CharLstm.Model;
 using CharLstm.Training;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Model;
 
 /// <summary>
 /// Our engine against PyTorch (fixtures from tools/reference/make_reference.py, computed in float64).

@@ -1,9 +1,8 @@
 using CharLstm.IO;
-using CharLstm.Tests.Data;
 using CharLstm.Training;
-using static CharLstm.Tests.IO.TinyRuns;
+using static CharLstm.Tests.Support.TinyRuns;
 
-namespace CharLstm.Tests.IO;
+namespace CharLstm.Tests.Training;
 
 /// <summary>
 /// Non-finite steps never reach <c>best</c>; after MaxConsecutiveSkips of them training stops with
@@ -28,7 +27,7 @@ public class NonFiniteTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PoisonedWeights_StopAfterKSkips_WithTheLastGoodStateOnDisk()
+    public void Poisoned_weights_stop_after_k_skips_with_the_last_good_state_on_disk()
     {
         using var folder = new TempFolder();
         const int poisonAt = 25, skips = 10; // the evaluation at step 30 falls inside the run of skipped steps
@@ -65,7 +64,7 @@ public class NonFiniteTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void DivergingLearningRate_StopsAfterKSkips_AndNeverRecordsANonFiniteBest()
+    public void Diverging_learning_rate_stops_after_k_skips_and_never_records_a_non_finite_best()
     {
         using var folder = new TempFolder();
         var options = Options with { LearningRate = 3e38, Schedule = ScheduleKind.Constant, Clip = 0, MaxConsecutiveSkips = 3, EvalInterval = 1, MaxSteps = 100 };

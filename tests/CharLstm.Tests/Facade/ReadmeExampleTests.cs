@@ -3,7 +3,7 @@ using CharLstm.Model;
 using CharLstm.Numerics;
 using CharLstm.Training;
 
-namespace CharLstm.Tests.Cli;
+namespace CharLstm.Tests.Facade;
 
 /// <summary>The README's library example, on a generated corpus: the documented API must keep working.</summary>
 public sealed class ReadmeExampleTests

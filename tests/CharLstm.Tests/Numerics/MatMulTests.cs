@@ -1,20 +1,10 @@
-using System.Runtime.CompilerServices;
 using CharLstm.Numerics;
-using CharLstm.Ops;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Numerics;
 
-/// <summary>Every fast kernel against its scalar reference, over shapes that hit every block and tail path.</summary>
-public sealed unsafe class KernelTests
+/// <summary>Every path of the matrix multiply against its scalar reference, bit for bit, over shapes that hit every block and tail path, every kernel level and thread count.</summary>
+public sealed unsafe class MatMulTests
 {
-    private static float[] Random(int n, ulong seed)
-    {
-        var rng = new Rng(seed);
-        var a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = rng.NextUniform(-1, 1);
-        return a;
-    }
-
     public static TheoryData<int, int, int> Shapes()
     {
         var data = new TheoryData<int, int, int>();
@@ -26,14 +16,14 @@ public sealed unsafe class KernelTests
     }
 
     [Theory, MemberData(nameof(Shapes))]
-    public void MatMul_fast_path_equals_reference_bit_for_bit(int m, int n, int k)
+    public void Mat_mul_fast_path_equals_reference_bit_for_bit(int m, int n, int k)
     {
         // Strides wider than the rows, so stride handling is checked too.
         int lda = k + 3, ldb = n + 2, ldc = n + 1;
-        var a = Random(Math.Max(1, m * lda), 1); var b = Random(Math.Max(1, k * ldb), 2);
+        var a = RandomData.Uniform(Math.Max(1, m * lda), 1); var b = RandomData.Uniform(Math.Max(1, k * ldb), 2);
         foreach (bool accumulate in new[] { false, true })
         {
-            var fast = Random(Math.Max(1, m * ldc), 3); var slow = (float[])fast.Clone();
+            var fast = RandomData.Uniform(Math.Max(1, m * ldc), 3); var slow = (float[])fast.Clone();
             fixed (float* pa = a, pb = b, pf = fast, ps = slow)
             {
                 MatMul.Multiply(MatMul.CallerTeam, new MatrixView(pf, m, n, ldc), new MatrixView(pa, m, k, lda), new MatrixView(pb, k, n, ldb), accumulate);
@@ -49,15 +39,15 @@ public sealed unsafe class KernelTests
     [InlineData(96, 33, 17)]
     [InlineData(97, 40, 9)]
     [InlineData(7, 1040, 5)]
-    public void Unpacked_B_on_a_team_equals_reference_bit_for_bit(int m, int n, int k)
+    public void Unpacked_b_on_a_team_equals_reference_bit_for_bit(int m, int n, int k)
     {
         // B row-major, not packed by the caller: packed panel by panel on the fly (m ≤ 96 rows) or
         // whole (more rows), on teams that split columns or rows.
         int lda = k + 1, ldb = n + 3, ldc = n + 2;
-        var a = Random(m * lda, 21); var b = Random(k * ldb, 22);
+        var a = RandomData.Uniform(m * lda, 21); var b = RandomData.Uniform(k * ldb, 22);
         foreach (bool accumulate in new[] { false, true })
         {
-            var expected = Random(m * ldc, 23);
+            var expected = RandomData.Uniform(m * ldc, 23);
             var start = (float[])expected.Clone();
             fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(new MatrixView(pe, m, n, ldc), new MatrixView(pa, m, k, lda), new MatrixView(pb, k, n, ldb), accumulate);
             foreach (int threads in new[] { 1, 2, 3 })
@@ -112,14 +102,14 @@ public sealed unsafe class KernelTests
         // A (m, k) read in place (row stride lda) or from its transpose (k, m) (k stride lda).
         int lda = transposedA ? m + 3 : k + 3, ldb = n + 2, ldc = n + 1;
         int rowStride = transposedA ? 1 : lda, depthStride = transposedA ? lda : 1;
-        var a = Random((transposedA ? k : m) * lda, 11);
-        var b = Random(k * ldb, 12);
+        var a = RandomData.Uniform((transposedA ? k : m) * lda, 11);
+        var b = RandomData.Uniform(k * ldb, 12);
         var packed = new PackedMatrix();
         fixed (float* pb = b) packed.Pack(MatMul.CallerTeam, new MatrixView(pb, k, n, ldb));
         for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) Assert.Equal(b[p * ldb + j], packed[p, j]);
         foreach (bool accumulate in new[] { false, true })
         {
-            var start = Random(m * ldc, 13);
+            var start = RandomData.Uniform(m * ldc, 13);
             var expected = (float[])start.Clone();
             fixed (float* pa = a, pb = b, pe = expected) MatMul.MultiplyReference(new MatrixView(pe, m, n, ldc), new MatrixView(pa, m, k, rowStride, depthStride), new MatrixView(pb, k, n, ldb), accumulate);
             foreach (var level in new[] { MatMul.Level.Scalar, MatMul.Level.Vector128, MatMul.Level.Vector256, MatMul.Level.Vector512 })
@@ -145,9 +135,9 @@ public sealed unsafe class KernelTests
         // The weight-gradient form: B = [B1 | B2] packed side by side, C's columns in two matrices.
         int lda = transposedA ? m + 3 : k + 3, ldb1 = n1 + 5, ldb2 = n2 + 2, ldc1 = n1 + 1, ldc2 = n2 + 3;
         int rowStride = transposedA ? 1 : lda, depthStride = transposedA ? lda : 1;
-        var a = Random((transposedA ? k : m) * lda, 21);
-        var b1 = Random(k * ldb1, 22);
-        var b2 = Random(k * ldb2, 23);
+        var a = RandomData.Uniform((transposedA ? k : m) * lda, 21);
+        var b1 = RandomData.Uniform(k * ldb1, 22);
+        var b2 = RandomData.Uniform(k * ldb2, 23);
         var packed = new PackedMatrix();
         fixed (float* p1 = b1, p2 = b2) packed.PackSideBySide(MatMul.CallerTeam, new MatrixView(p1, k, n1, ldb1), new MatrixView(p2, k, n2, ldb2));
         Assert.Equal(n1 + n2, packed.N);
@@ -158,8 +148,8 @@ public sealed unsafe class KernelTests
         }
         foreach (bool accumulate in new[] { false, true })
         {
-            var start1 = Random(m * ldc1, 24);
-            var start2 = Random(m * ldc2, 25);
+            var start1 = RandomData.Uniform(m * ldc1, 24);
+            var start2 = RandomData.Uniform(m * ldc2, 25);
             var expected1 = (float[])start1.Clone();
             var expected2 = (float[])start2.Clone();
             fixed (float* pa = a, p1 = b1, p2 = b2, e1 = expected1, e2 = expected2)
@@ -208,11 +198,11 @@ public sealed unsafe class KernelTests
     [InlineData(33, 200)]
     public void Vector_times_packed_matrix_equals_reference_bit_for_bit(int k, int n)
     {
-        var x = Random(k, 21);
-        var w = Random(n * k, 22); // W (n, k): B = Wᵀ
+        var x = RandomData.Uniform(k, 21);
+        var w = RandomData.Uniform(n * k, 22); // W (n, k): B = Wᵀ
         var packed = new PackedMatrix();
         fixed (float* pw = w) packed.Pack(MatMul.CallerTeam, MatrixView.Dense(pw, n, k).Transposed);
-        var start = Random(n, 23);
+        var start = RandomData.Uniform(n, 23);
         var expected = (float[])start.Clone();
         var wT = new float[k * n];
         fixed (float* pw = w, pt = wT) MatMul.Transpose(MatrixView.Dense(pt, k, n), MatrixView.Dense(pw, n, k));
@@ -232,185 +222,13 @@ public sealed unsafe class KernelTests
     }
 
     [Fact]
-    public void Thread_team_runs_every_member_and_its_barrier_orders_phases()
-    {
-        using var team = new ThreadTeam(3);
-        s_team = team;
-        var seen = new int[3 * 50];
-        fixed (int* s = seen)
-        {
-            for (int round = 0; round < 50; round++)
-            {
-                var job = new TeamProbe { Seen = s + round * 3, Round = round };
-                team.Run(&TeamProbe.Work, &job);
-                Assert.Equal(0, job.Errors);
-            }
-        }
-        Assert.All(seen, v => Assert.Equal(1, v));
-    }
-
-    private static ThreadTeam? s_team;
-
-    private struct TeamProbe
-    {
-        public int* Seen;
-        public int Round, Arrived, Errors;
-
-        public static void Work(void* state, int member, int members)
-        {
-            var probe = (TeamProbe*)state;
-            Interlocked.Increment(ref probe->Seen[member]);
-            Interlocked.Increment(ref probe->Arrived);
-            s_team!.Barrier();
-            // After the barrier every member has arrived.
-            if (Volatile.Read(ref probe->Arrived) != members) Interlocked.Increment(ref probe->Errors);
-        }
-    }
-
-    [Theory]
-    [InlineData(1, 0)]
-    [InlineData(1, 5)]
-    [InlineData(2, 1)]
-    [InlineData(2, 32)]
-    [InlineData(3, 2)]
-    [InlineData(3, 100)]
-    public void Work_shares_hand_out_every_item_once_and_a_stalled_member_loses_its_share(int members, int count)
-    {
-        using var team = new ThreadTeam(members);
-        var shares = new WorkShares(members, slots: 2);
-        var owner = new int[2 * count];
-        fixed (int* o = owner)
-        {
-            for (int round = 0; round < 2; round++)
-            {
-                // Round 1 stalls member 0 before it claims anything: the others must finish its share.
-                Array.Fill(owner, -1);
-                shares.Reset(0, count); shares.Reset(1, count);
-                var job = new ShareProbe { Shares = shares, Owner = o, Count = count, StallMember0 = round == 1 };
-#pragma warning disable CS8500 // the probe holds a reference; this frame keeps it alive while the team runs
-                team.Run(&ShareProbe.Work, &job);
-#pragma warning restore CS8500
-                Assert.Equal(0, job.Errors);
-                Assert.All(owner, who => Assert.InRange(who, 0, members - 1));
-                if (round == 1 && members > 1 && count > 0)
-                    Assert.Equal(0, owner.Count(who => who == 0));
-            }
-        }
-    }
-
-    private struct ShareProbe
-    {
-        public WorkShares Shares;
-        public int* Owner;
-        public int Count, Errors;
-        public bool StallMember0;
-
-        public static void Work(void* state, int member, int members)
-        {
-#pragma warning disable CS8500
-            ref var probe = ref Unsafe.AsRef<ShareProbe>(state);
-#pragma warning restore CS8500
-            // Member 0 waits until every item is taken (the others cannot wait for it: they would
-            // never see it claim). A member that is alone does not stall.
-            if (probe.StallMember0 && member == 0 && members > 1)
-            {
-                // If the others never take its items (no stealing), give up after 10 s and fail.
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                for (int slot = 0; slot < 2; slot++)
-                    for (int i = 0; i < probe.Count; i++)
-                    {
-                        var spin = new SpinWait();
-                        while (Volatile.Read(ref probe.Owner[slot * probe.Count + i]) < 0 && clock.Elapsed.TotalSeconds < 10) spin.SpinOnce();
-                    }
-            }
-            for (int slot = 0; slot < 2; slot++)
-            {
-                int share = member;
-                for (int item = probe.Shares.Claim(slot, ref share); item >= 0; item = probe.Shares.Claim(slot, ref share))
-                {
-                    if (item >= probe.Count || Interlocked.CompareExchange(ref probe.Owner[slot * probe.Count + item], member, -1) != -1)
-                        Interlocked.Increment(ref probe.Errors);
-                }
-            }
-        }
-    }
-
-    [Fact]
-    public void Adam_vector_path_equals_the_scalar_rule_bit_for_bit()
-    {
-        // 37 parameters: four 8-wide vectors and a scalar tail; three steps so the bias corrections change.
-        var p = Random(37, 31); var expected = (float[])p.Clone();
-        var adam = new CharLstm.Training.Adam(37, 2e-3);
-        var m = new float[37]; var v = new float[37];
-        for (int step = 1; step <= 3; step++)
-        {
-            var g = Random(37, 40 + (ulong)step);
-            adam.Step(p, g);
-            double bc1 = 1 - Math.Pow(0.9, step), bc2Sqrt = Math.Sqrt(1 - Math.Pow(0.999, step));
-            float b1 = (float)(1 - 0.9), b2 = (float)0.999, oneMinusB2 = (float)(1 - 0.999);
-            float stepSize = (float)(2e-3 / bc1), inv = (float)(1 / bc2Sqrt), eps = (float)1e-8;
-            for (int i = 0; i < 37; i++)
-            {
-                m[i] = m[i] + (g[i] - m[i]) * b1;
-                v[i] = b2 * v[i] + oneMinusB2 * g[i] * g[i];
-                expected[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) * inv + eps);
-            }
-        }
-        Assert.Equal(expected, p);
-    }
-
-    [Fact]
     public void Transpose_is_exact()
     {
-        var src = Random(37 * 70, 4); var dst = new float[70 * 37];
+        var src = RandomData.Uniform(37 * 70, 4); var dst = new float[70 * 37];
         fixed (float* s = src, d = dst) MatMul.Transpose(MatrixView.Dense(d, 70, 37), MatrixView.Dense(s, 37, 70));
         for (int i = 0; i < 37; i++) for (int j = 0; j < 70; j++) Assert.Equal(src[i * 70 + j], dst[j * 37 + i]);
-        var start = Random(70 * 37, 5); var sum = (float[])start.Clone();
+        var start = RandomData.Uniform(70 * 37, 5); var sum = (float[])start.Clone();
         fixed (float* s = src, d = sum) MatMul.Transpose(MatrixView.Dense(d, 70, 37), MatrixView.Dense(s, 37, 70), accumulate: true);
         for (int i = 0; i < 37; i++) for (int j = 0; j < 70; j++) Assert.Equal(start[j * 37 + i] + src[i * 70 + j], sum[j * 37 + i]);
-    }
-
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(2, 7)]
-    [InlineData(3, 8)]
-    [InlineData(2, 9)]
-    [InlineData(4, 33)]
-    [InlineData(1, 128)]
-    [InlineData(2, 24)]
-    [InlineData(3, 45)]
-    public void Lstm_cell_fast_paths_match_reference(int batch, int hidden)
-    {
-        var gates = Random(batch * 4 * hidden, 5); for (int i = 0; i < gates.Length; i++) gates[i] *= 4;
-        var cPrev = Random(batch * hidden, 6);
-        var (c1, t1, h1, g1) = (new float[batch * hidden], new float[batch * hidden], new float[batch * hidden], (float[])gates.Clone());
-        var (c2, t2, h2, g2) = (new float[batch * hidden], new float[batch * hidden], new float[batch * hidden], (float[])gates.Clone());
-        LstmCell.Forward(c1, t1, h1, g1, cPrev, batch, hidden);
-        LstmCell.ForwardReference(c2, t2, h2, g2, cPrev, batch, hidden);
-        AssertClose(g2, g1, 1e-6f); AssertClose(c2, c1, 1e-6f); AssertClose(t2, t1, 1e-6f); AssertClose(h2, h1, 1e-6f);
-
-        var dh = Random(batch * hidden, 7);
-        var dcFast = Random(batch * hidden, 8); var dcRef = (float[])dcFast.Clone();
-        var dgFast = new float[gates.Length]; var dgRef = new float[gates.Length];
-        LstmCell.Backward(dgFast, dcFast, dh, g2, cPrev, t2, batch, hidden);
-        LstmCell.BackwardReference(dgRef, dcRef, dh, g2, cPrev, t2, batch, hidden);
-        AssertClose(dgRef, dgFast, 1e-6f); AssertClose(dcRef, dcFast, 1e-6f);
-    }
-
-    [Fact]
-    public void Softmax_is_stable_and_normalised()
-    {
-        var x = new float[] { 1000f, 999f, -1000f, 998f };
-        var p = new float[4];
-        double lse = Softmax.Normalize(p, x);
-        Assert.All(p, v => Assert.True(float.IsFinite(v)));
-        Assert.Equal(1.0, p.Sum(v => (double)v), 6);
-        Assert.Equal(1000 + Math.Log(1 + Math.Exp(-1) + Math.Exp(-2)), lse, 4);
-    }
-
-    private static void AssertClose(float[] expected, float[] actual, float tolerance)
-    {
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"index {i}: {expected[i]} vs {actual[i]}");
     }
 }

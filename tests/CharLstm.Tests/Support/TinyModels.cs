@@ -1,7 +1,7 @@
 using CharLstm.Model;
 using CharLstm.Numerics;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Support;
 
 internal static class TinyModels
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using CharLstm.Cli.Commands.Bench;
 using CharLstm.Model;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Cli;
 
 /// <summary>
 /// Every mode of the bench verb's engine prints the JSON contract of bench/README.md with positive

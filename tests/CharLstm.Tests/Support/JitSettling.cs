@@ -1,6 +1,6 @@
 using System.Runtime;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Support;
 
 /// <summary>Warm-up for the allocation tests: run the work until the JIT has gone quiet.</summary>
 internal static class JitSettling

@@ -2,10 +2,10 @@ using CharLstm.Model;
 using CharLstm.Numerics;
 using CharLstm.Sampling;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Sampling;
 
 /// <summary>Batched generation draws every stream's character on the session's team, with the stream's own generator.</summary>
-public sealed unsafe class BatchSamplingTests
+public sealed unsafe class GenerationSessionTests
 {
     private static Rng[] Generators(int count, ulong seed) => Enumerable.Range(0, count).Select(b => new Rng(seed + (ulong)b * 7919)).ToArray();
 
@@ -15,7 +15,7 @@ public sealed unsafe class BatchSamplingTests
     [InlineData(6, 7, 2)]
     [InlineData(6, 7, 3)]
     [InlineData(6, 32, 2)]
-    public void StepAndSample_draws_what_step_then_sampling_each_stream_draws(int embedding, int batch, int threads)
+    public void Step_and_sample_draws_what_step_then_sampling_each_stream_draws(int embedding, int batch, int threads)
     {
         var cfg = new ModelConfig(VocabSize: 23, EmbeddingSize: embedding, HiddenSize: 40, Layers: 2);
         var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(3)));
@@ -39,7 +39,7 @@ public sealed unsafe class BatchSamplingTests
     }
 
     [Fact]
-    public void StepAndSample_allocates_nothing_per_character_on_any_thread()
+    public void Step_and_sample_allocates_nothing_per_character_on_any_thread()
     {
         var cfg = new ModelConfig(VocabSize: 30, EmbeddingSize: 16, HiddenSize: 64, Layers: 2);
         var model = new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1)));
@@ -69,7 +69,7 @@ public sealed unsafe class BatchSamplingTests
     private static void ReadAllocated(void* slots, int member, int members) => ((long*)slots)[member] = GC.GetAllocatedBytesForCurrentThread();
 
     [Fact]
-    public void StepAndSample_needs_one_generator_per_stream()
+    public void Step_and_sample_needs_one_generator_per_stream()
     {
         var cfg = new ModelConfig(VocabSize: 9, EmbeddingSize: 0, HiddenSize: 16, Layers: 1);
         using var session = new GenerationSession(new InferenceModel(LstmModel.CreateInitialized(cfg, new Rng(1))), streams: 3);

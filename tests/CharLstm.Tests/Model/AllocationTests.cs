@@ -2,7 +2,7 @@ using CharLstm.Model;
 using CharLstm.Numerics;
 using CharLstm.Sampling;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Model;
 
 /// <summary>Generation's per-character work (step + sample) allocates nothing once warmed up.</summary>
 public sealed class AllocationTests

@@ -1,7 +1,7 @@
 using CharLstm.Numerics;
 using CharLstm.Sampling;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Sampling;
 
 public sealed class SamplerTests
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace CharLstm.Tests.Cli;
+namespace CharLstm.Tests.Support;
 
 /// <summary>Runs the real charlstm CLI (the built CharLstm.Cli.dll) as a child process in a scratch folder.</summary>
 public sealed class CliRunner : IDisposable

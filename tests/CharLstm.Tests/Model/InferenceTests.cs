@@ -1,7 +1,7 @@
 using CharLstm.Model;
 using CharLstm.Numerics;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Model;
 
 /// <summary>
 /// Generation has its own forward (one step at a time, gate columns regrouped by 16 units, upper

@@ -1,9 +1,8 @@
 using CharLstm.IO;
-using CharLstm.Tests.Data;
 using CharLstm.Training;
-using static CharLstm.Tests.IO.TinyRuns;
+using static CharLstm.Tests.Support.TinyRuns;
 
-namespace CharLstm.Tests.IO;
+namespace CharLstm.Tests.Training;
 
 /// <summary>
 /// A run stopped and resumed through a checkpoint file continues bit for bit like the run that never stopped;
@@ -49,7 +48,7 @@ public class ResumeTests(ITestOutputHelper output)
     [InlineData(20)] // at an evaluation: the metrics rows match too
     [InlineData(13)] // between evaluations, where the stop adds its own closing evaluation
     [InlineData(1)]
-    public void StoppedAndResumedRun_MatchesTheUninterruptedOneBitForBit(int stopStep)
+    public void Stopped_and_resumed_run_matches_the_uninterrupted_one_bit_for_bit(int stopStep)
     {
         var corpus = Corpus(Text);
         var options = Options; // dropout 0.2, Adam, cosine with warm-up, evaluations every 10 steps, 40 steps
@@ -70,7 +69,7 @@ public class ResumeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void CheckpointSavedMidRun_ResumesLikeTheRunThatWentOn()
+    public void Checkpoint_saved_mid_run_resumes_like_the_run_that_went_on()
     {
         // The crash case: the CLI saves the checkpoint when asked (after each evaluation), and the process dies later.
         var corpus = Corpus(Text);
@@ -87,7 +86,7 @@ public class ResumeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ResumeWithAnotherCorpus_IsRefusedNamingBothCorpora()
+    public void Resume_with_another_corpus_is_refused_naming_both_corpora()
     {
         var trainer = NewTrainer(Corpus(Text, "original.txt"), Options with { MaxSteps = 2 });
         trainer.Run(TestContext.Current.CancellationToken);
@@ -100,7 +99,7 @@ public class ResumeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ResumeWithAnotherVocabulary_IsRefusedSayingWhichCharactersDiffer()
+    public void Resume_with_another_vocabulary_is_refused_saying_which_characters_differ()
     {
         // Same corpus bytes (so the same checksum), but a model whose vocabulary lacks a character and has another:
         // what happens when corpus options such as --lowercase change between the runs.

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CharLstm.Model;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Support;
 
 /// <summary>A golden fixture written by tools/reference/make_reference.py (PyTorch, float64).</summary>
 internal sealed class Fixture

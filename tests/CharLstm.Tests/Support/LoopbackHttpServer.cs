@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace CharLstm.Tests.Data;
+namespace CharLstm.Tests.Support;
 
 /// <summary>What the loopback server does with a request.</summary>
 /// <param name="Status">HTTP status code.</param>

@@ -1,7 +1,7 @@
 using CharLstm.Model;
 using CharLstm.Numerics;
 
-namespace CharLstm.Tests.Engine;
+namespace CharLstm.Tests.Model;
 
 /// <summary>Central finite differences against the analytic gradient, for every parameter and the initial state.</summary>
 public sealed class GradientCheckTests(ITestOutputHelper output)

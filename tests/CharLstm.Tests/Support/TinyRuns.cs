@@ -6,7 +6,7 @@ using CharLstm.Model;
 using CharLstm.Numerics;
 using CharLstm.Training;
 
-namespace CharLstm.Tests.IO;
+namespace CharLstm.Tests.Support;
 
 /// <summary>Tiny corpora, models and training runs for the model-file and checkpoint tests; everything seeded.</summary>
 internal static class TinyRuns
