@@ -208,33 +208,33 @@ public sealed unsafe class InferenceSession : IDisposable
                 var shares = _groupShares;
                 bool claimed = shares is not null;
                 int chunk = bsz == 1 ? Math.Max(1, g1 - g0) : 1, share = member;
-                int ga = claimed ? shares!.Claim(l, ref share) : g0;
-                while (claimed ? ga >= 0 : ga < g1)
+                int group = claimed ? shares!.Claim(l, ref share) : g0;
+                while (claimed ? group >= 0 : group < g1)
                 {
-                    int gb = claimed ? ga + 1 : Math.Min(g1, ga + chunk);
-                    int q0 = ga * 4 * Unit, q1 = gb * 4 * Unit, ldg = q1 - q0;
-                    // This chunk's gates for every stream, contiguous: rows of ldg floats. (In rows of all
+                    int groupEnd = claimed ? group + 1 : Math.Min(g1, group + chunk);
+                    int column0 = group * 4 * Unit, column1 = groupEnd * 4 * Unit, chunkWidth = column1 - column0;
+                    // This chunk's gates for every stream, contiguous: rows of chunkWidth floats. (In rows of all
                     // 4H columns the streams' chunks would lie a power of two apart and share a few L1 sets.)
-                    float* chunkGates = gates + (long)q0 * bsz;
+                    float* chunkGates = gates + (long)column0 * bsz;
                     // Start each chain from the bias (layer 0: from the token's table row, biases included).
                     for (int b = 0; b < bsz; b++)
                     {
-                        float* src = l == 0 ? table + (long)_tokens[b] * width + q0 : null;
-                        var dst = new Span<float>(chunkGates + (long)b * ldg, ldg);
-                        if (src is not null) new ReadOnlySpan<float>(src, ldg).CopyTo(dst);
-                        else model.Bias[l].AsSpan(q0, ldg).CopyTo(dst);
+                        float* src = l == 0 ? table + (long)_tokens[b] * width + column0 : null;
+                        var dst = new Span<float>(chunkGates + (long)b * chunkWidth, chunkWidth);
+                        if (src is not null) new ReadOnlySpan<float>(src, chunkWidth).CopyTo(dst);
+                        else model.Bias[l].AsSpan(column0, chunkWidth).CopyTo(dst);
                     }
-                    if (bsz == 1) MatMul.MultiplyVector(chunkGates - q0, x, weights, q0, q1, accumulate: true);
-                    else MatMul.MultiplyColumns(scratch, new MatrixView(chunkGates - q0, bsz, weights.N, ldg), MatrixView.Dense(x, bsz, weights.K), weights, q0, q1, accumulate: true);
+                    if (bsz == 1) MatMul.MultiplyVector(chunkGates - column0, x, weights, column0, column1, accumulate: true);
+                    else MatMul.MultiplyColumns(scratch, new MatrixView(chunkGates - column0, bsz, weights.N, chunkWidth), MatrixView.Dense(x, bsz, weights.K), weights, column0, column1, accumulate: true);
                     profiler?.Lap(StepPhase.LayerProducts);
                     for (int b = 0; b < bsz; b++)
-                        for (int g = ga; g < gb; g++)
+                        for (int g = group; g < groupEnd; g++)
                         {
                             int u0 = g * Unit, units = Math.Min(Unit, h - u0);
-                            CellGroup(chunkGates + (long)b * ldg + (g - ga) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
+                            CellGroup(chunkGates + (long)b * chunkWidth + (g - group) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
                         }
                     profiler?.Lap(StepPhase.CellForward);
-                    ga = claimed ? shares!.Claim(l, ref share) : gb;
+                    group = claimed ? shares!.Claim(l, ref share) : groupEnd;
                 }
                 _team.Barrier();
                 profiler?.Lap(StepPhase.Wait);
@@ -268,8 +268,8 @@ public sealed unsafe class InferenceSession : IDisposable
     {
         const int Unit = InferenceModel.GroupUnits;
         if (units == Unit && LstmCell.ForwardGroup16(gates, c, hOut, tanhC)) return;
-        var cs = new Span<float>(c, units);
+        var cell = new Span<float>(c, units);
         LstmCell.ForwardUnits(new Span<float>(gates, units), new Span<float>(gates + Unit, units), new Span<float>(gates + 2 * Unit, units),
-            new Span<float>(gates + 3 * Unit, units), cs, cs, new Span<float>(tanhC, units), new Span<float>(hOut, units));
+            new Span<float>(gates + 3 * Unit, units), cell, cell, new Span<float>(tanhC, units), new Span<float>(hOut, units));
     }
 }

@@ -16,6 +16,12 @@ public sealed record ModelConfig(int VocabSize, int EmbeddingSize, int HiddenSiz
 {
     /// <summary>Largest number of stacked layers accepted.</summary>
     public const int MaxLayers = 8;
+    /// <summary>Largest hidden size accepted.</summary>
+    public const int MaxHiddenSize = 16384;
+    /// <summary>Largest embedding width accepted.</summary>
+    public const int MaxEmbeddingSize = 65536;
+    /// <summary>Largest vocabulary accepted: every Unicode scalar value fits.</summary>
+    public const int MaxVocabSize = 1 << 21;
 
     /// <summary>True when the input is one-hot rather than a learned embedding.</summary>
     public bool OneHot => EmbeddingSize == 0;
@@ -29,9 +35,9 @@ public sealed record ModelConfig(int VocabSize, int EmbeddingSize, int HiddenSiz
     /// <summary>Throws <see cref="ArgumentException"/> naming the first field out of range.</summary>
     public void Validate()
     {
-        if (VocabSize < 1 || VocabSize > 1 << 21) throw new ArgumentException($"vocabulary size must be 1 to {1 << 21}, got {VocabSize}.");
-        if (EmbeddingSize < 0 || EmbeddingSize > 65536) throw new ArgumentException($"embedding size must be 0 (one-hot) to 65536, got {EmbeddingSize}.");
-        if (HiddenSize < 1 || HiddenSize > 16384) throw new ArgumentException($"hidden size must be 1 to 16384, got {HiddenSize}.");
+        if (VocabSize < 1 || VocabSize > MaxVocabSize) throw new ArgumentException($"vocabulary size must be 1 to {MaxVocabSize}, got {VocabSize}.");
+        if (EmbeddingSize < 0 || EmbeddingSize > MaxEmbeddingSize) throw new ArgumentException($"embedding size must be 0 (one-hot) to {MaxEmbeddingSize}, got {EmbeddingSize}.");
+        if (HiddenSize < 1 || HiddenSize > MaxHiddenSize) throw new ArgumentException($"hidden size must be 1 to {MaxHiddenSize}, got {HiddenSize}.");
         if (Layers < 1 || Layers > MaxLayers) throw new ArgumentException($"layers must be 1 to {MaxLayers}, got {Layers}.");
         if (!(Dropout >= 0f && Dropout < 1f)) throw new ArgumentException($"dropout must be in [0, 1), got {Dropout}.");
     }

@@ -22,12 +22,11 @@ internal static class LstmCell
     public static void Forward(Span<float> c, Span<float> tanhC, Span<float> h, Span<float> gates, ReadOnlySpan<float> cPrev, int batch, int hidden)
     {
         if (!Vector.IsHardwareAccelerated) { ForwardReference(c, tanhC, h, gates, cPrev, batch, hidden); return; }
-        int hs = hidden;
         for (int b = 0; b < batch; b++)
         {
-            var g = gates.Slice(b * 4 * hs, 4 * hs);
-            ForwardUnits(g[..hs], g.Slice(hs, hs), g.Slice(2 * hs, hs), g.Slice(3 * hs, hs),
-                cPrev.Slice(b * hs, hs), c.Slice(b * hs, hs), tanhC.Slice(b * hs, hs), h.Slice(b * hs, hs));
+            var g = gates.Slice(b * 4 * hidden, 4 * hidden);
+            ForwardUnits(g[..hidden], g.Slice(hidden, hidden), g.Slice(2 * hidden, hidden), g.Slice(3 * hidden, hidden),
+                cPrev.Slice(b * hidden, hidden), c.Slice(b * hidden, hidden), tanhC.Slice(b * hidden, hidden), h.Slice(b * hidden, hidden));
         }
     }
 
@@ -131,8 +130,8 @@ internal static class LstmCell
 
     // e^x, Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial for e^r (about 1 ulp), times
     // 2^n built in the exponent bits. x is clamped to ±87.3, so the result is always a normal float
-    // or saturates (σ and tanh below only need that). The BCL's Vector256.Exp widens to double and
-    // cost ~4x more here.
+    // or saturates (σ and tanh below only need that). The BCL's Vector256.Exp widens to double, which
+    // costs several times more at this accuracy than the cell needs (docs/engine.md).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Exp256(Vector256<float> x)
     {
@@ -194,7 +193,7 @@ internal static class LstmCell
     // σ(x) = 1 / (1 + e^−x); tanh(x) = 2σ(2x) − 1 (saturates cleanly at ±1; absolute error ~1e-7 near 0).
     // The cell's vector code in three pieces, each loading what it needs and storing its result:
     // few live vectors, so the JIT keeps them in registers (one function computing all four gates at
-    // once spilled some 30 vectors to the stack; BenchmarkDotNet CellBenchmarks.Forward: 1.37× faster).
+    // once spilled some 30 vectors to the stack, and the spills cost more than the arithmetic).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Sigmoid256(float* x)
     {

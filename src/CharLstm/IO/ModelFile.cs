@@ -105,9 +105,9 @@ public static class ModelFile
                 throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: metadata '{key}' is {value}, outside {min}..{max}.");
             return value;
         }
-        int vocabSize = Int("charlstm.vocab_size", 1, 1 << 21);
-        int embedding = Int("charlstm.embedding_size", 0, 65536);
-        int hidden = Int("charlstm.hidden_size", 1, 16384);
+        int vocabSize = Int("charlstm.vocab_size", 1, ModelConfig.MaxVocabSize);
+        int embedding = Int("charlstm.embedding_size", 0, ModelConfig.MaxEmbeddingSize);
+        int hidden = Int("charlstm.hidden_size", 1, ModelConfig.MaxHiddenSize);
         int layers = Int("charlstm.layers", 1, ModelConfig.MaxLayers);
         float dropout = 0;
         if (meta.TryGetValue("charlstm.dropout", out string? d) && (!float.TryParse(d, NumberStyles.Float, CultureInfo.InvariantCulture, out dropout) || !(dropout >= 0 && dropout < 1)))

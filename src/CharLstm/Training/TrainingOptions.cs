@@ -86,8 +86,8 @@ public sealed record TrainingOptions
     {
         static void Require(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
         Require(Layers is >= 1 and <= Model.ModelConfig.MaxLayers, $"--layers must be 1 to {Model.ModelConfig.MaxLayers}, got {Layers}.");
-        Require(HiddenSize is >= 1 and <= 16384, $"--hidden must be 1 to 16384, got {HiddenSize}.");
-        Require(EmbeddingSize is >= 0 and <= 65536, $"--embedding must be 0 (one-hot) to 65536, got {EmbeddingSize}.");
+        Require(HiddenSize is >= 1 and <= Model.ModelConfig.MaxHiddenSize, $"--hidden must be 1 to {Model.ModelConfig.MaxHiddenSize}, got {HiddenSize}.");
+        Require(EmbeddingSize is >= 0 and <= Model.ModelConfig.MaxEmbeddingSize, $"--embedding must be 0 (one-hot) to {Model.ModelConfig.MaxEmbeddingSize}, got {EmbeddingSize}.");
         Require(Dropout is >= 0f and < 1f, $"--dropout must be in [0, 1), got {Dropout}.");
         Require(Batch is >= 1 and <= 65536, $"--batch must be 1 to 65536, got {Batch}.");
         Require(SeqLen is >= 1 and <= 65536, $"--seq-len must be 1 to 65536, got {SeqLen}.");
@@ -109,6 +109,6 @@ public sealed record TrainingOptions
         Require(EvalChars >= 0, $"--eval-chars must be 0 (all) or more, got {EvalChars}.");
         Require(SampleLength >= 0, $"--sample-length must be 0 or more, got {SampleLength}.");
         Require(SampleTemperatures.All(t => t >= 0 && float.IsFinite(t)), "--sample-temperatures must be numbers of 0 or more.");
-        Require(Threads is >= 1 and <= 256, $"--threads must be 1 to 256, got {Threads}.");
+        Require(Numerics.ComputeThreads.IsValid(Threads), Numerics.ComputeThreads.RangeMessage("--threads", Threads));
     }
 }

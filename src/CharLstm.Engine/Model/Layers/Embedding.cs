@@ -66,23 +66,23 @@ internal sealed unsafe class Embedding : LayerInput
         MatMul.Multiply(team, dRecurrentWeights, dGT, activations, accumulate: true);
         _ctx.Lap(StepPhase.WeightGradients);
 
-        float* dT = _dTable.Pointer, dWih = gradients + _layer.InputWeights.Offset;
+        float* byToken = _dTable.Pointer, dWih = gradients + _layer.InputWeights.Offset;
         _dTable.Span.Clear();
-        RowJobs.ScatterAdd(team, dT, dGates, _tokens, n, gw);
+        RowJobs.ScatterAdd(team, byToken, dGates, _tokens, n, gw);
         _ctx.Lap(StepPhase.WeightGradients);
         // The bias gradients are Σ_v S[v]: V rows to add instead of N.
-        RowJobs.ColumnSums(team, gradients + _layer.InputBias.Offset, gradients + _layer.RecurrentBias.Offset, dT, v, gw);
+        RowJobs.ColumnSums(team, gradients + _layer.InputBias.Offset, gradients + _layer.RecurrentBias.Offset, byToken, v, gw);
         _ctx.Lap(StepPhase.BiasSums);
-        if (_embedding is null) MatMul.Transpose(new MatrixView(dWih, gw, v, inSize), MatrixView.Dense(dT, v, gw), accumulate: true); // dW_ih += Sᵀ
+        if (_embedding is null) MatMul.Transpose(new MatrixView(dWih, gw, v, inSize), MatrixView.Dense(byToken, v, gw), accumulate: true); // dW_ih += Sᵀ
         else
         {
             float* e = parameters + _embedding.Offset;
             activations.Pack(team, MatrixView.Dense(e, v, inSize));
-            MatMul.Multiply(team, MatrixView.Dense(dWih, gw, inSize), MatrixView.Dense(dT, v, gw).Transposed, activations, accumulate: true);
+            MatMul.Multiply(team, MatrixView.Dense(dWih, gw, inSize), MatrixView.Dense(byToken, v, gw).Transposed, activations, accumulate: true);
             _ctx.Lap(StepPhase.WeightGradients);
             var weights = _ctx.PackedWeights;
             weights.Pack(team, MatrixView.Dense(parameters + _layer.InputWeights.Offset, gw, inSize));
-            MatMul.Multiply(team, MatrixView.Dense(gradients + _embedding.Offset, v, inSize), MatrixView.Dense(dT, v, gw), weights, accumulate: true);
+            MatMul.Multiply(team, MatrixView.Dense(gradients + _embedding.Offset, v, inSize), MatrixView.Dense(byToken, v, gw), weights, accumulate: true);
             _ctx.Lap(StepPhase.InputGradients);
         }
         _ctx.Lap(StepPhase.WeightGradients);

@@ -73,7 +73,7 @@ internal sealed unsafe class LstmLayer
         int n = _ctx.Rows, bsz = _ctx.Batch, h = _ctx.Config.HiddenSize, gw = 4 * h;
         _recurrentWeights.Pack(team, MatrixView.Dense(parameters + _tensors.RecurrentWeights.Offset, gw, h).Transposed);
         _ctx.Lap(StepPhase.Pack);
-        float* gates = _gates.Pointer, hs = _hidden.Pointer, cs = _cell.Pointer, tc = _tanhCell.Pointer;
+        float* gates = _gates.Pointer, hidden = _hidden.Pointer, cell = _cell.Pointer, tanhCell = _tanhCell.Pointer;
         _input.Forward(parameters, gates);
 
         // Initial state into block 0, then the recurrence.
@@ -82,12 +82,12 @@ internal sealed unsafe class LstmLayer
         for (int t = 0; t < _ctx.SeqLen; t++)
         {
             long rowT = (long)t * bsz;
-            MatMul.Multiply(team, MatrixView.Dense(gates + rowT * gw, bsz, gw), MatrixView.Dense(hs + rowT * h, bsz, h), _recurrentWeights, accumulate: true);
+            MatMul.Multiply(team, MatrixView.Dense(gates + rowT * gw, bsz, gw), MatrixView.Dense(hidden + rowT * h, bsz, h), _recurrentWeights, accumulate: true);
             _ctx.Lap(StepPhase.Recurrent);
             var cellJob = new CellJob
             {
-                Gates = gates + rowT * gw, CPrev = cs + rowT * h, C = cs + rowT * h + (long)bsz * h,
-                TanhC = tc + rowT * h, H = hs + rowT * h + (long)bsz * h, Hidden = h,
+                Gates = gates + rowT * gw, CPrev = cell + rowT * h, C = cell + rowT * h + (long)bsz * h,
+                TanhC = tanhCell + rowT * h, H = hidden + rowT * h + (long)bsz * h, Hidden = h,
             };
             team.For(bsz, 1, &CellForwardRows, &cellJob);
             _ctx.Lap(StepPhase.CellForward);
@@ -118,14 +118,14 @@ internal sealed unsafe class LstmLayer
         // Backward through time: the recurrent gradient dh and the cell gradient dc run right to left.
         _ctx.Dh.Span.Clear();
         _ctx.Dc.Span.Clear();
-        float* gates = _gates.Pointer, cs = _cell.Pointer, tc = _tanhCell.Pointer;
+        float* gates = _gates.Pointer, cell = _cell.Pointer, tanhCell = _tanhCell.Pointer;
         for (int t = _ctx.SeqLen - 1; t >= 0; t--)
         {
             long rowT = (long)t * bsz;
             var cellJob = new CellJob
             {
                 DGates = dGates + rowT * gw, Dc = dc, Dh = dh, DOut = dOut + rowT * h,
-                Gates = gates + rowT * gw, CPrev = cs + rowT * h, TanhC = tc + rowT * h, Hidden = h,
+                Gates = gates + rowT * gw, CPrev = cell + rowT * h, TanhC = tanhCell + rowT * h, Hidden = h,
             };
             team.For(bsz, 1, &CellBackwardRows, &cellJob);
             _ctx.Lap(StepPhase.CellBackward);
