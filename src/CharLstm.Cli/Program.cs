@@ -1,6 +1,4 @@
-using System.CommandLine;
 using CharLstm.Cli.Commands.Bench;
-using CharLstm.Cli.Commands.Common;
 using CharLstm.Cli.Commands.Eval;
 using CharLstm.Cli.Commands.Generate;
 using CharLstm.Cli.Commands.Inspect;

@@ -25,14 +25,12 @@ for (; ; round++)
 {
     SaveChildPattern.Fill(network.Parameters, round);
     SaveChildPattern.Fill(moment, round + 1);
-    var checkpoint = new TrainingCheckpoint
-    {
-        Options = options, Config = network.Config, Parameters = network.Parameters, Vocabulary = vocabulary.ToStrings(),
-        CorpusName = "child", CorpusSha256 = new string('0', 64), OptimizerName = "adam", OptimizerSteps = round,
-        OptimizerBuffers = new Dictionary<string, float[]> { ["m"] = moment, ["v"] = moment }, RngState = [1, 2, 3, (ulong)round],
-        Epoch = 0, BatchIndex = 0, StateH = new float[options.Layers * options.HiddenSize], StateC = new float[options.Layers * options.HiddenSize],
-        Step = round, CharactersSeen = round, SkippedSteps = 0, ConsecutiveSkipped = 0, BestValidationLoss = 1, ElapsedSeconds = 0, Metrics = [],
-    };
+    var checkpoint = new TrainingCheckpoint(
+        Options: options, Config: network.Config, Parameters: network.Parameters, Vocabulary: vocabulary.ToStrings(),
+        CorpusName: "child", CorpusSha256: new string('0', 64), OptimizerName: "adam", OptimizerSteps: round,
+        OptimizerBuffers: new Dictionary<string, float[]> { ["m"] = moment, ["v"] = moment }, RngState: [1, 2, 3, (ulong)round],
+        Epoch: 0, BatchIndex: 0, StateH: new float[options.Layers * options.HiddenSize], StateC: new float[options.Layers * options.HiddenSize],
+        Step: round, CharactersSeen: round, SkippedSteps: 0, ConsecutiveSkipped: 0, BestValidationLoss: 1, ElapsedSeconds: 0, Metrics: []);
     // The order of the CLI: checkpoint, then model.
     CheckpointFile.Save(checkpoint, Path.Combine(folder, "last.checkpoint.safetensors"));
     model.Summary = new TrainingSummary("child", new string('0', 64), round, round, 1, DateTimeOffset.UnixEpoch, "0");

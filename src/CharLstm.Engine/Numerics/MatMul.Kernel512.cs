@@ -26,6 +26,8 @@ internal static unsafe partial class MatMul
         var u0 = x0; var u1 = x0; var u2 = x0; var u3 = x0; var u4 = x0; var u5 = x0;
         var y0 = x0; var y1 = x0; var y2 = x0; var y3 = x0; var y4 = x0; var y5 = x0;
         var v0 = x0; var v1 = x0; var v2 = x0; var v3 = x0; var v4 = x0; var v5 = x0;
+        // The second tile's lines below are the twins of the first tile's (y, v for x, u), unrolled by
+        // hand so that every accumulator stays in a register.
         if (load)
         {
             x0 = Vector512.Load(c); x1 = Vector512.Load(c1); x2 = Vector512.Load(c2); x3 = Vector512.Load(c3);

@@ -153,7 +153,7 @@ internal static class LstmCell
         return p * scale;
     }
 
-    // Exp256 at 16 lanes: the same operations per lane.
+    // Exp256's per-SIMD-width twin at 16 lanes: the same operations per lane (keep them in step).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Exp512(Vector512<float> x)
     {
@@ -172,6 +172,7 @@ internal static class LstmCell
         return p * scale;
     }
 
+    // Exp256's per-SIMD-width twin at 4 lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Exp128(Vector128<float> x)
     {
@@ -208,6 +209,7 @@ internal static class LstmCell
         ((one + one) / (one + Exp256(Vector256.Load(x) * -2f)) - one).Store(x);
     }
 
+    // Sigmoid256 and Tanh256's per-SIMD-width twins at 16 lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Sigmoid512(float* x)
     {
@@ -222,7 +224,7 @@ internal static class LstmCell
         ((one + one) / (one + Exp512(Vector512.Load(x) * -2f)) - one).Store(x);
     }
 
-    // Cell256 at 16 lanes. c may alias cPrev.
+    // Cell256's per-SIMD-width twin at 16 lanes. c may alias cPrev.
     private static unsafe void Cell512(float* i, float* f, float* g, float* o, float* cPrev, float* c, float* tanhC, float* h)
     {
         var one = Vector512<float>.One;

@@ -20,10 +20,7 @@ public sealed class Corpus
             throw new ArgumentException($"Expected 64 lowercase hex digits, got '{sha256}'.", nameof(sha256));
         }
 
-        Name = name;
-        Source = source;
-        Sha256 = sha256;
-        Scalars = scalars;
+        (Name, Source, Sha256, Scalars) = (name, source, sha256, scalars);
     }
 
     /// <summary>A short name: the file or folder name (for a URL, the cached file's name).</summary>

@@ -114,12 +114,8 @@ public static class CorpusLoader
     /// <returns>The corpus.</returns>
     /// <exception cref="CorpusException">Loading or downloading failed; see <see cref="LoadPath"/> and
     /// <see cref="CorpusDownloader.EnsureCachedAsync"/>.</exception>
-    public static async Task<Corpus> LoadAsync(
-        string pathOrUrl,
-        CorpusOptions options,
-        CorpusDownloadOptions downloadOptions,
-        Action<string>? warn = null,
-        CancellationToken cancellationToken = default)
+    public static async Task<Corpus> LoadAsync(string pathOrUrl, CorpusOptions options, CorpusDownloadOptions downloadOptions,
+        Action<string>? warn = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(downloadOptions);
@@ -148,11 +144,8 @@ public static class CorpusLoader
     /// <param name="cancellationToken">Cancels a download.</param>
     /// <returns>The corpus, named <see cref="DefaultCorpus.FileName"/>.</returns>
     /// <exception cref="CorpusException">The download failed or its checksum is wrong.</exception>
-    public static async Task<Corpus> LoadDefaultAsync(
-        CorpusOptions options,
-        CorpusDownloadOptions downloadOptions,
-        Action<string>? warn = null,
-        CancellationToken cancellationToken = default)
+    public static async Task<Corpus> LoadDefaultAsync(CorpusOptions options, CorpusDownloadOptions downloadOptions,
+        Action<string>? warn = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(downloadOptions);

@@ -19,12 +19,8 @@ public sealed class EncodedCorpus
 
     private EncodedCorpus(byte[]? bytes, ushort[]? ushorts, int[]? ints, int offset, int length, int vocabularySize)
     {
-        _bytes = bytes;
-        _ushorts = ushorts;
-        _ints = ints;
-        _offset = offset;
-        Length = length;
-        VocabularySize = vocabularySize;
+        (_bytes, _ushorts, _ints, _offset) = (bytes, ushorts, ints, offset);
+        (Length, VocabularySize) = (length, vocabularySize);
     }
 
     /// <summary>The number of characters.</summary>

@@ -127,29 +127,27 @@ public static class CheckpointFile
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException) { throw Bad($"'charlstm.metrics' is invalid ({e.Message})"); }
 
-        return new TrainingCheckpoint
-        {
-            Options = options,
-            Config = config,
-            Parameters = parameters,
-            Vocabulary = vocabulary.ToStrings(),
-            CorpusName = Get("charlstm.corpus_name"),
-            CorpusSha256 = Get("charlstm.corpus_sha256"),
-            OptimizerName = Get("charlstm.optimizer"),
-            OptimizerSteps = Long("charlstm.optimizer_steps"),
-            OptimizerBuffers = buffers,
-            RngState = rngState,
-            Epoch = (int)Math.Min(int.MaxValue, Long("charlstm.epoch")),
-            BatchIndex = (int)Math.Min(int.MaxValue, Long("charlstm.batch_index")),
-            StateH = State("state.h"),
-            StateC = State("state.c"),
-            Step = Long("charlstm.step"),
-            CharactersSeen = Long("charlstm.characters_seen"),
-            SkippedSteps = Long("charlstm.skipped_steps"),
-            ConsecutiveSkipped = (int)Math.Min(int.MaxValue, Long("charlstm.consecutive_skipped")),
-            BestValidationLoss = Double("charlstm.best_val_loss"),
-            ElapsedSeconds = Double("charlstm.elapsed_seconds"),
-            Metrics = metrics,
-        };
+        return new TrainingCheckpoint(
+            Options: options,
+            Config: config,
+            Parameters: parameters,
+            Vocabulary: vocabulary.ToStrings(),
+            CorpusName: Get("charlstm.corpus_name"),
+            CorpusSha256: Get("charlstm.corpus_sha256"),
+            OptimizerName: Get("charlstm.optimizer"),
+            OptimizerSteps: Long("charlstm.optimizer_steps"),
+            OptimizerBuffers: buffers,
+            RngState: rngState,
+            Epoch: (int)Math.Min(int.MaxValue, Long("charlstm.epoch")),
+            BatchIndex: (int)Math.Min(int.MaxValue, Long("charlstm.batch_index")),
+            StateH: State("state.h"),
+            StateC: State("state.c"),
+            Step: Long("charlstm.step"),
+            CharactersSeen: Long("charlstm.characters_seen"),
+            SkippedSteps: Long("charlstm.skipped_steps"),
+            ConsecutiveSkipped: (int)Math.Min(int.MaxValue, Long("charlstm.consecutive_skipped")),
+            BestValidationLoss: Double("charlstm.best_val_loss"),
+            ElapsedSeconds: Double("charlstm.elapsed_seconds"),
+            Metrics: metrics);
     }
 }

@@ -256,30 +256,28 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>A snapshot from which <see cref="Trainer"/> continues exactly.</summary>
-    public TrainingCheckpoint CaptureCheckpoint() => new()
-    {
-        Options = _options,
-        Config = Network.Config,
-        Parameters = (float[])Network.Parameters.Clone(),
-        Vocabulary = Vocabulary.ToStrings(),
-        CorpusName = _corpusName,
-        CorpusSha256 = _corpusSha256,
-        OptimizerName = _guard.Optimizer.Name,
-        OptimizerSteps = _guard.Optimizer.StepCount,
-        OptimizerBuffers = _guard.Optimizer.StateBuffers.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone()),
-        RngState = _rng.GetState(),
-        Epoch = _batches.Cursor.Epoch,
-        BatchIndex = _batches.Cursor.Batch,
-        StateH = (float[])_state.H.Clone(),
-        StateC = (float[])_state.C.Clone(),
-        Step = Step,
-        CharactersSeen = CharactersSeen,
-        SkippedSteps = _guard.SkippedSteps,
-        ConsecutiveSkipped = _guard.ConsecutiveSkipped,
-        BestValidationLoss = BestValidationLoss,
-        ElapsedSeconds = Elapsed(),
-        Metrics = _metrics.ToArray(),
-    };
+    public TrainingCheckpoint CaptureCheckpoint() => new(
+        Options: _options,
+        Config: Network.Config,
+        Parameters: (float[])Network.Parameters.Clone(),
+        Vocabulary: Vocabulary.ToStrings(),
+        CorpusName: _corpusName,
+        CorpusSha256: _corpusSha256,
+        OptimizerName: _guard.Optimizer.Name,
+        OptimizerSteps: _guard.Optimizer.StepCount,
+        OptimizerBuffers: _guard.Optimizer.StateBuffers.ToDictionary(kv => kv.Key, kv => (float[])kv.Value.Clone()),
+        RngState: _rng.GetState(),
+        Epoch: _batches.Cursor.Epoch,
+        BatchIndex: _batches.Cursor.Batch,
+        StateH: (float[])_state.H.Clone(),
+        StateC: (float[])_state.C.Clone(),
+        Step: Step,
+        CharactersSeen: CharactersSeen,
+        SkippedSteps: _guard.SkippedSteps,
+        ConsecutiveSkipped: _guard.ConsecutiveSkipped,
+        BestValidationLoss: BestValidationLoss,
+        ElapsedSeconds: Elapsed(),
+        Metrics: _metrics.ToArray());
 
     private void Restore(TrainingCheckpoint cp)
     {

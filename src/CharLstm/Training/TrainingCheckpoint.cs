@@ -7,48 +7,31 @@ namespace CharLstm.Training;
 /// the random generator, the data cursor, the carried hidden state, counters and the metrics so far.
 /// Written by <c>CheckpointFile</c> into its own file beside the model.
 /// </summary>
-public sealed class TrainingCheckpoint
-{
-    /// <summary>Resolved options of the run.</summary>
-    public required TrainingOptions Options { get; init; }
-    /// <summary>The model's shape.</summary>
-    public required ModelConfig Config { get; init; }
-    /// <summary>All parameters, flat, in layout order.</summary>
-    public required float[] Parameters { get; init; }
-    /// <summary>The vocabulary, one Unicode scalar per entry.</summary>
-    public required string[] Vocabulary { get; init; }
-    /// <summary>Name of the training corpus.</summary>
-    public required string CorpusName { get; init; }
-    /// <summary>sha256 of the training corpus' bytes; resume refuses another corpus.</summary>
-    public required string CorpusSha256 { get; init; }
-    /// <summary><c>adam</c>, <c>rmsprop</c> or <c>sgd</c>.</summary>
-    public required string OptimizerName { get; init; }
-    /// <summary>Optimizer steps taken (Adam's bias correction needs it).</summary>
-    public required long OptimizerSteps { get; init; }
-    /// <summary>Optimizer state buffers by name, each as long as <see cref="Parameters"/>.</summary>
-    public required IReadOnlyDictionary<string, float[]> OptimizerBuffers { get; init; }
-    /// <summary>State of the training random generator (dropout).</summary>
-    public required ulong[] RngState { get; init; }
-    /// <summary>Epoch of the next batch.</summary>
-    public required int Epoch { get; init; }
-    /// <summary>Index of the next batch within its epoch.</summary>
-    public required int BatchIndex { get; init; }
-    /// <summary>Carried hidden state, (layers, batch, hidden).</summary>
-    public required float[] StateH { get; init; }
-    /// <summary>Carried cell state, (layers, batch, hidden).</summary>
-    public required float[] StateC { get; init; }
-    /// <summary>Steps taken (including skipped ones).</summary>
-    public required long Step { get; init; }
-    /// <summary>Training characters processed.</summary>
-    public required long CharactersSeen { get; init; }
-    /// <summary>Steps skipped for non-finite values.</summary>
-    public required long SkippedSteps { get; init; }
-    /// <summary>Skipped steps in a row at the time of the checkpoint.</summary>
-    public required int ConsecutiveSkipped { get; init; }
-    /// <summary>Best validation loss so far (NaN: none yet).</summary>
-    public required double BestValidationLoss { get; init; }
-    /// <summary>Training wall time so far, for the time budget.</summary>
-    public required double ElapsedSeconds { get; init; }
-    /// <summary>Metrics rows so far.</summary>
-    public required IReadOnlyList<MetricRow> Metrics { get; init; }
-}
+/// <param name="Options">Resolved options of the run.</param>
+/// <param name="Config">The model's shape.</param>
+/// <param name="Parameters">All parameters, flat, in layout order.</param>
+/// <param name="Vocabulary">The vocabulary, one Unicode scalar per entry.</param>
+/// <param name="CorpusName">Name of the training corpus.</param>
+/// <param name="CorpusSha256">sha256 of the training corpus' bytes; resume refuses another corpus.</param>
+/// <param name="OptimizerName"><c>adam</c>, <c>rmsprop</c> or <c>sgd</c>.</param>
+/// <param name="OptimizerSteps">Optimizer steps taken (Adam's bias correction needs it).</param>
+/// <param name="OptimizerBuffers">Optimizer state buffers by name, each as long as <see cref="Parameters"/>.</param>
+/// <param name="RngState">State of the training random generator (dropout).</param>
+/// <param name="Epoch">Epoch of the next batch.</param>
+/// <param name="BatchIndex">Index of the next batch within its epoch.</param>
+/// <param name="StateH">Carried hidden state, (layers, batch, hidden).</param>
+/// <param name="StateC">Carried cell state, (layers, batch, hidden).</param>
+/// <param name="Step">Steps taken (including skipped ones).</param>
+/// <param name="CharactersSeen">Training characters processed.</param>
+/// <param name="SkippedSteps">Steps skipped for non-finite values.</param>
+/// <param name="ConsecutiveSkipped">Skipped steps in a row at the time of the checkpoint.</param>
+/// <param name="BestValidationLoss">Best validation loss so far (NaN: none yet).</param>
+/// <param name="ElapsedSeconds">Training wall time so far, for the time budget.</param>
+/// <param name="Metrics">Metrics rows so far.</param>
+public sealed record TrainingCheckpoint(
+    TrainingOptions Options, ModelConfig Config, float[] Parameters, string[] Vocabulary,
+    string CorpusName, string CorpusSha256,
+    string OptimizerName, long OptimizerSteps, IReadOnlyDictionary<string, float[]> OptimizerBuffers,
+    ulong[] RngState, int Epoch, int BatchIndex, float[] StateH, float[] StateC,
+    long Step, long CharactersSeen, long SkippedSteps, int ConsecutiveSkipped,
+    double BestValidationLoss, double ElapsedSeconds, IReadOnlyList<MetricRow> Metrics);

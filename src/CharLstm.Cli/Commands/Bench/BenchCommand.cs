@@ -1,4 +1,3 @@
-using System.CommandLine;
 using CharLstm.Numerics;
 
 namespace CharLstm.Cli.Commands.Bench;

@@ -85,16 +85,23 @@ internal static class BenchmarkRunner
         return self.PeakWorkingSet64;
     }
 
+    // The configuration's model, initialised from the seed, and the working set before it was built
+    // (the runtime's own share); the generator goes on to make the batches or the samplers' seeds.
+    private static (LstmModel Model, Rng Rng, long Baseline) NewModel(BenchmarkSettings s)
+    {
+        long baseline = WorkingSet();
+        var rng = new Rng(s.Seed);
+        return (LstmModel.CreateInitialized(s.Config.Model, rng), rng, baseline);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Training: full steps on random tokens with the state carried between batches.
     // ---------------------------------------------------------------------------------------------
     private static BenchmarkResult RunTrain(BenchmarkSettings s, TextWriter log)
     {
         var c = s.Config;
-        long baseline = WorkingSet();
-        var cfg = c.Model;
-        var rng = new Rng(s.Seed);
-        var model = LstmModel.CreateInitialized(cfg, rng);
+        var (model, rng, baseline) = NewModel(s);
+        var cfg = model.Config;
         var adam = new Adam(model.Parameters.Length, LearningRate);
         var guard = new StepGuard(adam, ClipNorm);
         var workspace = new NetworkPass(cfg, c.Batch, c.Seq, s.Threads);
@@ -150,11 +157,8 @@ internal static class BenchmarkRunner
     // ---------------------------------------------------------------------------------------------
     private static BenchmarkResult RunGenerate(BenchmarkSettings s, TextWriter log)
     {
-        var c = s.Config;
-        long baseline = WorkingSet();
-        var cfg = c.Model;
-        var rng = new Rng(s.Seed);
-        var model = LstmModel.CreateInitialized(cfg, rng);
+        var (model, rng, baseline) = NewModel(s);
+        var cfg = model.Config;
         // As the library generates: the threads the step's size is worth (one for a small model at
         // batch 1); the JSON's `threads` says how many ran.
         var inference = new InferenceModel(model);

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using CharLstm.Data;
 
 namespace CharLstm.Cli.Commands.Common;

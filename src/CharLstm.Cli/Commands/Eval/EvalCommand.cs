@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Text.Json;
-using CharLstm.Cli.Commands.Common;
 using CharLstm.Data;
 
 namespace CharLstm.Cli.Commands.Eval;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Text;
-using CharLstm.Cli.Commands.Common;
 using CharLstm.Data;
 using CharLstm.Numerics;
 using CharLstm.Sampling;

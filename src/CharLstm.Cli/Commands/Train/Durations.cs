@@ -1,5 +1,3 @@
-using CharLstm.Cli.Commands.Common;
-
 namespace CharLstm.Cli.Commands.Train;
 
 /// <summary>Human durations: 90s, 10m, 1h30m, 2h, or hh:mm:ss.</summary>

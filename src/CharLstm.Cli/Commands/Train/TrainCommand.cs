@@ -1,5 +1,3 @@
-using System.CommandLine;
-using CharLstm.Cli.Commands.Common;
 using CharLstm.Data;
 using CharLstm.IO;
 using CharLstm.Model;

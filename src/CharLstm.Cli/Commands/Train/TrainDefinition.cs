@@ -1,5 +1,3 @@
-using System.CommandLine;
-using CharLstm.Cli.Commands.Common;
 using CharLstm.Training;
 
 namespace CharLstm.Cli.Commands.Train;
@@ -88,6 +86,7 @@ internal sealed class TrainDefinition
         TrainingOptions o;
         try { o = basis ?? Presets.Get(preset); }
         catch (ArgumentException e) { throw new UsageException("--preset: " + e.Message); }
+        // Each option's value when given, else the preset's.
         o = o with
         {
             Layers = r.GetValue(Layers) ?? o.Layers,
@@ -101,38 +100,35 @@ internal sealed class TrainDefinition
             LearningRate = r.GetValue(LearningRate) ?? o.LearningRate,
             Momentum = r.GetValue(Momentum) ?? o.Momentum,
             WeightDecay = r.GetValue(WeightDecay) ?? o.WeightDecay,
+            Clip = r.GetValue(Clip) ?? o.Clip,
             Schedule = r.GetValue(Schedule) is { } s ? ParseSchedule(s) : o.Schedule,
             WarmupSteps = r.GetValue(Warmup) ?? o.WarmupSteps,
             DecayFactor = r.GetValue(LrDecay) ?? o.DecayFactor,
             DecayEvery = r.GetValue(LrDecayEvery) ?? o.DecayEvery,
-            Clip = r.GetValue(Clip) ?? o.Clip,
-            Epochs = r.GetValue(Epochs) ?? o.Epochs,
-            MaxSteps = r.GetValue(MaxSteps) ?? o.MaxSteps,
-            TimeBudget = r.GetValue(Time) is { } t ? Durations.Parse(t, "--time") : o.TimeBudget,
-            EvalInterval = r.GetValue(EvalInterval) ?? o.EvalInterval,
             EvalChars = r.GetValue(EvalChars) ?? o.EvalChars,
-            SampleTemperatures = r.GetValue(SampleTemperatures) is { } temps ? ParseTemperatures(temps) : o.SampleTemperatures,
-            SampleLength = r.GetValue(SampleLength) ?? o.SampleLength,
             SampleAtEval = r.GetValue(SampleAtEval) || o.SampleAtEval,
+            SampleTemperatures = r.GetValue(SampleTemperatures) is { } temps ? ParseTemperatures(temps) : o.SampleTemperatures,
             Seed = r.GetValue(Seed) ?? o.Seed,
             Threads = r.GetValue(Threads) ?? o.Threads,
         };
-        try { o.Validate(); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
-        return o;
+        return Validated(WithRunLength(r, o));
     }
 
     /// <summary>Options that may change when resuming: how long to go on, how often to look, how to show it.</summary>
-    public TrainingOptions ResolveForResume(ParseResult r, TrainingOptions saved)
+    public TrainingOptions ResolveForResume(ParseResult r, TrainingOptions saved) => Validated(WithRunLength(r, saved));
+
+    // The options a resume may change, laid over o.
+    private TrainingOptions WithRunLength(ParseResult r, TrainingOptions o) => o with
     {
-        var o = saved with
-        {
-            Epochs = r.GetValue(Epochs) ?? saved.Epochs,
-            MaxSteps = r.GetValue(MaxSteps) ?? saved.MaxSteps,
-            TimeBudget = r.GetValue(Time) is { } t ? Durations.Parse(t, "--time") : saved.TimeBudget,
-            EvalInterval = r.GetValue(EvalInterval) ?? saved.EvalInterval,
-            SampleLength = r.GetValue(SampleLength) ?? saved.SampleLength,
-        };
+        Epochs = r.GetValue(Epochs) ?? o.Epochs,
+        MaxSteps = r.GetValue(MaxSteps) ?? o.MaxSteps,
+        TimeBudget = r.GetValue(Time) is { } t ? Durations.Parse(t, "--time") : o.TimeBudget,
+        EvalInterval = r.GetValue(EvalInterval) ?? o.EvalInterval,
+        SampleLength = r.GetValue(SampleLength) ?? o.SampleLength,
+    };
+
+    private static TrainingOptions Validated(TrainingOptions o)
+    {
         try { o.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         return o;
