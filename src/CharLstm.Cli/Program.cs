@@ -29,7 +29,8 @@ public static class Program
             // Bad command lines get exit code 2 and a pointer to the help, never a stack trace.
             string verb = parse.CommandResult.Command.Name;
             foreach (var error in parse.Errors) Console.Error.WriteLine($"charlstm: error: {error.Message}");
-            Console.Error.WriteLine($"Run '{(verb == "charlstm" || parse.CommandResult.Command is RootCommand ? "charlstm" : "charlstm " + verb)} --help' for usage and examples.");
+            Console.Error.WriteLine($"Run '{(verb == "charlstm" || parse.CommandResult.Command is RootCommand ? "charlstm" : "charlstm " + verb)} "
+                + $"--help' for usage and examples.");
             return ExitCodes.BadUsage;
         }
         return parse.Invoke();

@@ -65,7 +65,8 @@ public sealed class CharLanguageModel
     /// Generates text after <see cref="GenerationOptions.Prompt"/>, yielding one character (as a
     /// string, so characters outside the BMP stay whole) at a time as it is made.
     /// </summary>
-    /// <exception cref="ArgumentException">A sampling option is out of range, or the prompt has characters the vocabulary lacks (with <see cref="UnknownMode.Error"/>).</exception>
+    /// <exception cref="ArgumentException">The length or thread count is out of range.</exception>
+    /// <exception cref="CorpusException">The prompt has characters the vocabulary lacks (with <see cref="UnknownMode.Error"/>).</exception>
     public IEnumerable<string> Generate(GenerationOptions options)
     {
         int[] prompt = EncodePrompt(options.Prompt, options.Unknown);

@@ -75,7 +75,8 @@ public sealed unsafe class InferenceModel
             {
                 var w = new PackedMatrix();
                 w.Pack(team, MatrixView.Dense(wih0, gw, Config.EmbeddingSize).Transposed);
-                fixed (float* t = table) MatMul.Multiply(team, MatrixView.Dense(t, v, gw), MatrixView.Dense(p + layout.Embedding.Offset, v, Config.EmbeddingSize), w, accumulate: true);
+                fixed (float* t = table) MatMul.Multiply(team, MatrixView.Dense(t, v, gw), MatrixView.Dense(p + layout.Embedding.Offset, v,
+                    Config.EmbeddingSize), w, accumulate: true);
             }
             InputTable = Regroup(table, v, h);
             Head = new PackedMatrix();

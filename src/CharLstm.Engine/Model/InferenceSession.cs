@@ -225,13 +225,15 @@ public sealed unsafe class InferenceSession : IDisposable
                         else model.Bias[l].AsSpan(column0, chunkWidth).CopyTo(dst);
                     }
                     if (bsz == 1) MatMul.MultiplyVector(chunkGates - column0, x, weights, column0, column1, accumulate: true);
-                    else MatMul.MultiplyColumns(scratch, new MatrixView(chunkGates - column0, bsz, weights.N, chunkWidth), MatrixView.Dense(x, bsz, weights.K), weights, column0, column1, accumulate: true);
+                    else MatMul.MultiplyColumns(scratch, new MatrixView(chunkGates - column0, bsz, weights.N, chunkWidth), MatrixView.Dense(x, bsz, weights.K),
+                        weights, column0, column1, accumulate: true);
                     profiler?.Lap(StepPhase.LayerProducts);
                     for (int b = 0; b < bsz; b++)
                         for (int g = group; g < groupEnd; g++)
                         {
                             int u0 = g * Unit, units = Math.Min(Unit, h - u0);
-                            CellGroup(chunkGates + (long)b * chunkWidth + (g - group) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0, next + (long)b * nextStride + u0, tanhC + member * Unit, units);
+                            CellGroup(chunkGates + (long)b * chunkWidth + (g - group) * 4 * Unit, cellState + ((long)l * bsz + b) * h + u0,
+                                next + (long)b * nextStride + u0, tanhC + member * Unit, units);
                         }
                     profiler?.Lap(StepPhase.CellForward);
                     group = claimed ? shares!.Claim(l, ref share) : groupEnd;
@@ -242,7 +244,8 @@ public sealed unsafe class InferenceSession : IDisposable
                 // share of the units, whoever computed them).
                 int h0 = g0 * Unit, h1 = Math.Min(h, g1 * Unit);
                 for (int b = 0; b < bsz && h0 < h1; b++)
-                    Buffer.MemoryCopy(next + (long)b * nextStride + h0, hState + ((long)l * bsz + b) * h + h0, (h1 - h0) * sizeof(float), (h1 - h0) * sizeof(float));
+                    Buffer.MemoryCopy(next + (long)b * nextStride + h0, hState + ((long)l * bsz + b) * h + h0, (h1 - h0) * sizeof(float),
+                        (h1 - h0) * sizeof(float));
                 profiler?.Lap(StepPhase.Other);
             }
 

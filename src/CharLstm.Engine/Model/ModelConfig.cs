@@ -36,7 +36,8 @@ public sealed record ModelConfig(int VocabSize, int EmbeddingSize, int HiddenSiz
     public void Validate()
     {
         if (VocabSize < 1 || VocabSize > MaxVocabSize) throw new ArgumentException($"vocabulary size must be 1 to {MaxVocabSize}, got {VocabSize}.");
-        if (EmbeddingSize < 0 || EmbeddingSize > MaxEmbeddingSize) throw new ArgumentException($"embedding size must be 0 (one-hot) to {MaxEmbeddingSize}, got {EmbeddingSize}.");
+        if (EmbeddingSize < 0 || EmbeddingSize > MaxEmbeddingSize) throw new ArgumentException($"embedding size must be 0 (one-hot) to {MaxEmbeddingSize}, "
+            + $"got {EmbeddingSize}.");
         if (HiddenSize < 1 || HiddenSize > MaxHiddenSize) throw new ArgumentException($"hidden size must be 1 to {MaxHiddenSize}, got {HiddenSize}.");
         if (Layers < 1 || Layers > MaxLayers) throw new ArgumentException($"layers must be 1 to {MaxLayers}, got {Layers}.");
         if (!(Dropout >= 0f && Dropout < 1f)) throw new ArgumentException($"dropout must be in [0, 1), got {Dropout}.");

@@ -95,7 +95,8 @@ public sealed unsafe class NetworkPass : IDisposable
             for (int t = 0; t < seqLen; t++)
             {
                 int tok = inputs[b * seqLen + t], tgt = targets[b * seqLen + t];
-                if ((uint)tok >= (uint)v || (uint)tgt >= (uint)v) throw new ArgumentOutOfRangeException(nameof(inputs), $"token out of range 0..{v - 1} at stream {b}, step {t}");
+                if ((uint)tok >= (uint)v || (uint)tgt >= (uint)v) throw new ArgumentOutOfRangeException(nameof(inputs), $"token out of range 0..{v - 1} "
+                    + $"at stream {b}, step {t}");
                 _inputs[t * bsz + b] = tok;
                 _targets[t * bsz + b] = tgt;
             }
@@ -120,7 +121,8 @@ public sealed unsafe class NetworkPass : IDisposable
     public void Backward(LstmModel model, float[] gradients)
     {
         if (!_haveForward) throw new InvalidOperationException("Backward needs a Forward first.");
-        if (gradients.Length != model.Parameters.Length) throw new ArgumentException("The gradient buffer must mirror the parameter buffer.", nameof(gradients));
+        if (gradients.Length != model.Parameters.Length)
+            throw new ArgumentException("The gradient buffer must mirror the parameter buffer.", nameof(gradients));
         _ctx.Profiler?.Restart();
         fixed (float* parameters = model.Parameters, grad = gradients)
         {
@@ -133,7 +135,8 @@ public sealed unsafe class NetworkPass : IDisposable
     {
         if (model.Config != Config) throw new ArgumentException("The model's configuration differs from the pass's.", nameof(model));
         if (inputs.Length != _ctx.Rows || targets.Length != _ctx.Rows) throw new ArgumentException($"inputs and targets must hold {Batch}×{SeqLen} tokens.");
-        if (state.Layers != Config.Layers || state.Batch != Batch || state.Hidden != Config.HiddenSize) throw new ArgumentException("The state's shape differs from the pass's.", nameof(state));
+        if (state.Layers != Config.Layers || state.Batch != Batch || state.Hidden != Config.HiddenSize)
+            throw new ArgumentException("The state's shape differs from the pass's.", nameof(state));
     }
 
     private static int* Address(int[] pinned) => (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));

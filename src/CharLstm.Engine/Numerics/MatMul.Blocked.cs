@@ -83,7 +83,8 @@ internal static unsafe partial class MatMul
                     // rows where they are. Packing them would copy all of A on every member for every
                     // product (they share no rows) to save nothing: the rows are short and stay cached.
                     bool direct = job.DepthStride == 1 && i1 - i0 <= RowBlock && wide * TileRows + narrow * NarrowRows == mc;
-                    if (!direct) PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide, narrow);
+                    if (!direct) PackA(aPack, job.A + (long)ic * job.RowStride + (long)pc * job.DepthStride, job.RowStride, job.DepthStride, mc, kc, wide,
+                        narrow);
                     for (int jr = jc; jr < jcEnd;)
                     {
                         int cols = Math.Min(TileColumns, n - jr);
@@ -189,7 +190,8 @@ internal static unsafe partial class MatMul
 
     // A tile with fewer rows or columns than the kernel's, through a scratch tile (packed A rows past
     // m are zero; A read in place is used only when the tiles cover exactly m rows).
-    private static void EdgeTile(Level level, bool wide, float* tile, float* cTile, int cl, int rows, int cols, float* a, int aRows, int aDepth, float* panel, int kc, bool load)
+    private static void EdgeTile(Level level, bool wide, float* tile, float* cTile, int cl, int rows, int cols, float* a, int aRows, int aDepth, float* panel,
+        int kc, bool load)
     {
         if (load)
             for (int r = 0; r < rows; r++)

@@ -7,7 +7,8 @@ namespace CharLstm.Numerics;
 internal static unsafe partial class MatMul
 {
     // Vector128: the 16 columns as two halves of 8, up to 12 accumulators each.
-    private static void Kernel128<THeight>(float* c, int ldc, float* a, nint aRows, nint aDepth, float* b, int kc, bool load) where THeight : struct, ITileHeight
+    private static void Kernel128<THeight>(float* c, int ldc, float* a, nint aRows, nint aDepth, float* b, int kc,
+        bool load) where THeight : struct, ITileHeight
     {
         bool six = THeight.Rows == TileRows;
         float* a1 = a + aRows, a2 = a1 + aRows, a3 = a2 + aRows, a4 = six ? a3 + aRows : a3, a5 = six ? a4 + aRows : a3;

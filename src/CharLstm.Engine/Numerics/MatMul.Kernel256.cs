@@ -8,7 +8,8 @@ internal static unsafe partial class MatMul
 {
     // C[rows,16] (+)= A[rows,kc] · Bpanel[kc,16] with rows = 6 (12 accumulators) or 4 (8); A[r, p] at
     // a[r·aRows + p·aDepth] (a packed micro-panel: 1, rows; rows read in place: their stride, 1).
-    private static void Kernel256<THeight>(float* c, int ldc, float* a, nint aRows, nint aDepth, float* b, int kc, bool load) where THeight : struct, ITileHeight
+    private static void Kernel256<THeight>(float* c, int ldc, float* a, nint aRows, nint aDepth, float* b, int kc,
+        bool load) where THeight : struct, ITileHeight
     {
         bool six = THeight.Rows == TileRows;
         float* a1 = a + aRows, a2 = a1 + aRows, a3 = a2 + aRows, a4 = six ? a3 + aRows : a3, a5 = six ? a4 + aRows : a3;

@@ -12,7 +12,8 @@ internal static unsafe partial class MatMul
     // row r at r·aRows, depth p at p·aDepth). Four row pointers and the row stride address all rows
     // (rows 0-2 of a tile from its first pointer, 3-5 from a second one three rows on), so nothing is
     // kept on the stack.
-    private static void Kernel512<THalf, TTiles, TPanels>(float* c, int ldc, float* a, float* a2, nint aRows, nint aDepth, float* b, float* b2, int kc, bool load)
+    private static void Kernel512<THalf, TTiles, TPanels>(float* c, int ldc, float* a, float* a2, nint aRows, nint aDepth, float* b, float* b2, int kc,
+        bool load)
         where THalf : struct, ITileHeight where TTiles : struct, ICount where TPanels : struct, ICount
     {
         bool six = THalf.Rows == TileRows, two = TTiles.Value == 2, wide = TPanels.Value == 2;
@@ -70,7 +71,8 @@ internal static unsafe partial class MatMul
                 if (six)
                 {
                     e = Vector512.Create(*(float*)(q3 + s)); y4 = Vector512.FusedMultiplyAdd(e, b0, y4); if (wide) v4 = Vector512.FusedMultiplyAdd(e, b1, v4);
-                    e = Vector512.Create(*(float*)(q3 + 2 * s)); y5 = Vector512.FusedMultiplyAdd(e, b0, y5); if (wide) v5 = Vector512.FusedMultiplyAdd(e, b1, v5);
+                    e = Vector512.Create(*(float*)(q3 + 2 * s)); y5 = Vector512.FusedMultiplyAdd(e, b0, y5); if (wide) v5 = Vector512.FusedMultiplyAdd(e, b1,
+                        v5);
                 }
             }
             p0 += step; p3 += step; q0 += step; q3 += step;

@@ -26,7 +26,8 @@ internal static unsafe partial class MatMul
     /// <summary><c>target (+)= sourceᵀ</c>: one add per element with <paramref name="accumulate"/>.</summary>
     public static void Transpose(MatrixView target, MatrixView source, bool accumulate = false)
     {
-        if (target.Rows != source.Columns || target.Columns != source.Rows) throw new ArgumentException($"the target is {target.Rows}×{target.Columns}, expected {source.Columns}×{source.Rows}", nameof(target));
+        if (target.Rows != source.Columns || target.Columns != source.Rows) throw new ArgumentException($"the target is {target.Rows}×{target.Columns}, "
+            + $"expected {source.Columns}×{source.Rows}", nameof(target));
         int rows = source.Rows, cols = source.Columns;
         // Blocked so both sides stay in cache for large matrices.
         const int Block = 32;

@@ -31,7 +31,10 @@ internal static unsafe partial class MatMul
 
     /// <summary>The widest kernel this machine accelerates.</summary>
     public static Level BestLevel =>
-        Vector512.IsHardwareAccelerated ? Level.Vector512 : Vector256.IsHardwareAccelerated ? Level.Vector256 : Vector128.IsHardwareAccelerated ? Level.Vector128 : Level.Scalar;
+        Vector512.IsHardwareAccelerated ? Level.Vector512
+        : Vector256.IsHardwareAccelerated ? Level.Vector256
+        : Vector128.IsHardwareAccelerated ? Level.Vector128
+        : Level.Scalar;
 
     /// <summary>Rows of the register tile.</summary>
     public const int TileRows = 6;
@@ -101,8 +104,10 @@ internal static unsafe partial class MatMul
     public static void MultiplySplit(ThreadTeam team, MatrixView left, MatrixView right, MatrixView a, PackedMatrix b, bool accumulate)
     {
         int n = b.N, split = left.Columns;
-        if (split % TileColumns != 0 || split <= 0 || split >= n) throw new ArgumentOutOfRangeException(nameof(left), split, $"the split must be a multiple of {TileColumns} inside 1..{n - 1}");
-        if (right.Columns != n - split || right.Rows != left.Rows || !right.IsRowMajor) throw new ArgumentException($"the right part must be row-major with {left.Rows} rows and {n - split} columns", nameof(right));
+        if (split % TileColumns != 0 || split <= 0 || split >= n) throw new ArgumentOutOfRangeException(nameof(left), split, $"the "
+            + $"split must be a multiple of {TileColumns} inside 1..{n - 1}");
+        if (right.Columns != n - split || right.Rows != left.Rows || !right.IsRowMajor)
+            throw new ArgumentException($"the right part must be row-major with {left.Rows} rows and {n - split} columns", nameof(right));
         CheckShapes(new MatrixView(left.Data, left.Rows, n, left.RowStride, left.ColumnStride), a, b.K, n);
         MultiplyPacked(team, left, right, a, b, accumulate, BestLevel);
     }

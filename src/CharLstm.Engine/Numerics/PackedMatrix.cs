@@ -72,9 +72,11 @@ internal sealed unsafe class PackedMatrix
     public void PackSideBySide(ThreadTeam team, MatrixView left, MatrixView right)
     {
         int n1 = left.Columns, n2 = right.Columns;
-        if (n1 <= 0 || n1 % Width != 0) throw new ArgumentOutOfRangeException(nameof(left), n1, $"the left block's width must be a positive multiple of {Width}");
+        if (n1 <= 0 || n1 % Width != 0) throw new ArgumentOutOfRangeException(nameof(left), n1, $"the "
+            + $"left block's width must be a positive multiple of {Width}");
         if (n2 <= 0) throw new ArgumentOutOfRangeException(nameof(right), n2, "the right block must have columns");
-        if (left.Rows != right.Rows || !left.IsRowMajor || !right.IsRowMajor) throw new ArgumentException("both blocks must be row-major with the same rows", nameof(right));
+        if (left.Rows != right.Rows || !left.IsRowMajor || !right.IsRowMajor)
+            throw new ArgumentException("both blocks must be row-major with the same rows", nameof(right));
         Reshape(left.Rows, n1 + n2);
         var job = new PackJob { Target = this, Source = left, Second = right, Split = n1 };
         team.Run(&PackPanels, &job);

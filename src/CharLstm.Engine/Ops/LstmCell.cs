@@ -36,7 +36,8 @@ internal static class LstmCell
     /// the same vector code (a partial last vector is padded, not done in scalar), so a unit's result
     /// does not depend on where it sits: training and generation give the same bits. c may alias cPrev.
     /// </summary>
-    public static unsafe void ForwardUnits(Span<float> i, Span<float> f, Span<float> g, Span<float> o, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h)
+    public static unsafe void ForwardUnits(Span<float> i, Span<float> f, Span<float> g, Span<float> o, ReadOnlySpan<float> cPrev, Span<float> c,
+        Span<float> tanhC, Span<float> h)
     {
         int n = i.Length;
         if (!Vector.IsHardwareAccelerated)
@@ -292,7 +293,8 @@ internal static class LstmCell
     // dh      (B, H)   in: dL/dh' (from above plus from the next step's recurrence)
     // gates, cPrev, tanhC: as saved by Forward
     // ------------------------------------------------------------------------------------------
-    public static unsafe void Backward(Span<float> dGates, Span<float> dc, ReadOnlySpan<float> dh, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC, int batch, int hidden)
+    public static unsafe void Backward(Span<float> dGates, Span<float> dc, ReadOnlySpan<float> dh, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev,
+        ReadOnlySpan<float> tanhC, int batch, int hidden)
     {
         if (!Vector.IsHardwareAccelerated || hidden < Vector<float>.Count) { BackwardReference(dGates, dc, dh, gates, cPrev, tanhC, batch, hidden); return; }
         long n = (long)batch * hidden;
@@ -349,7 +351,8 @@ internal static class LstmCell
     }
 
     /// <summary>Scalar oracle for <see cref="Backward"/>.</summary>
-    public static void BackwardReference(Span<float> dGates, Span<float> dc, ReadOnlySpan<float> dh, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC, int batch, int hidden)
+    public static void BackwardReference(Span<float> dGates, Span<float> dc, ReadOnlySpan<float> dh, ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev,
+        ReadOnlySpan<float> tanhC, int batch, int hidden)
     {
         for (int b = 0; b < batch; b++)
             for (int j = 0; j < hidden; j++)
@@ -357,7 +360,8 @@ internal static class LstmCell
                     gates.Slice(b * 4 * hidden, 4 * hidden), cPrev.Slice(b * hidden, hidden), tanhC.Slice(b * hidden, hidden), hidden, j);
     }
 
-    private static void BackwardOne(Span<float> dg, Span<float> dc, ReadOnlySpan<float> dh, ReadOnlySpan<float> g, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC, int hidden, int j)
+    private static void BackwardOne(Span<float> dg, Span<float> dc, ReadOnlySpan<float> dh, ReadOnlySpan<float> g, ReadOnlySpan<float> cPrev,
+        ReadOnlySpan<float> tanhC, int hidden, int j)
     {
         float i = g[j], f = g[hidden + j], gg = g[2 * hidden + j], o = g[3 * hidden + j];
         float tc = tanhC[j], dhj = dh[j];

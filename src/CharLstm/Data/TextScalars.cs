@@ -74,7 +74,8 @@ public static class TextScalars
         var rune = new Rune(scalar);
         UnicodeCategory category = Rune.GetUnicodeCategory(rune);
         if (category is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.OtherNotAssigned
-            or UnicodeCategory.PrivateUse or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+            or UnicodeCategory.PrivateUse or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
             || (category is UnicodeCategory.SpaceSeparator && scalar != ' '))
         {
             return code;

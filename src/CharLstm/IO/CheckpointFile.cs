@@ -81,13 +81,21 @@ public static class CheckpointFile
         ModelFile.RequireFormat(meta, FormatName, where);
         var (config, vocabulary) = ModelFile.ReadConfig(meta, where);
         string Get(string key) => meta.TryGetValue(key, out string? v) ? v : throw Bad($"metadata '{key}' is missing");
-        ModelFormatException Bad(string what) => new(ModelFormatError.BadMetadata, $"{where}: {what}. The checkpoint is damaged; resume from another run folder or start anew.");
-        long Long(string key) => long.TryParse(Get(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long v) && v >= 0 ? v : throw Bad($"'{key}' is not a non-negative integer");
-        double Double(string key) => double.TryParse(Get(key), NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out double v) ? v : throw Bad($"'{key}' is not a number");
+        ModelFormatException Bad(string what) => new(ModelFormatError.BadMetadata, $"{where}: {what}. "
+            + $"The checkpoint is damaged; resume from another run folder or start anew.");
+        long Long(string key) => long.TryParse(Get(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture,
+            out long v) && v >= 0 ? v : throw Bad($"'{key}' is not a non-negative integer");
+        double Double(string key) => double.TryParse(Get(key), NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture,
+            out double v) ? v : throw Bad($"'{key}' is not a number");
 
         TrainingOptions options;
-        try { options = JsonSerializer.Deserialize<TrainingOptions>(Get("charlstm.options"), OptionsJson) ?? throw Bad("'charlstm.options' is empty"); options.Validate(); }
-        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException or InvalidOperationException or FormatException or OverflowException)
+        try
+        {
+            options = JsonSerializer.Deserialize<TrainingOptions>(Get("charlstm.options"),
+            OptionsJson) ?? throw Bad("'charlstm.options' is empty"); options.Validate();
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException or InvalidOperationException
+            or FormatException or OverflowException)
         { throw Bad($"'charlstm.options' is invalid ({e.Message})"); }
         if (options.ModelConfig(config.VocabSize) != config) throw Bad("the options describe a different model than the hyperparameters");
 
@@ -98,34 +106,43 @@ public static class CheckpointFile
                 && !n.StartsWith("optimizer.", StringComparison.Ordinal) && n is not ("state.h" or "state.c"))
             .ToList();
         if (unexpected.Count > 0)
-            throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) a checkpoint of this model does not hold: {string.Join(", ", unexpected.Take(10).Select(n => $"'{n}'"))}.");
+            throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) a checkpoint "
+                + $"of this model does not hold: {string.Join(", ", unexpected.Take(10).Select(n => $"'{n}'"))}.");
         var parameters = new float[layout.Count]; // the layout's tensors are in the file, so this is bounded by its size
         ModelFile.CopyTensors(file, layout, parameters, "model.");
 
         var buffers = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var entry in file.Tensors.Where(e => e.Name.StartsWith("optimizer.", StringComparison.Ordinal)))
         {
-            if (entry.Data.Length != layout.Count) throw new ModelFormatException(ModelFormatError.ShapeMismatch, $"{where}: optimizer buffer '{entry.Name}' has {entry.Data.Length} values for {layout.Count} parameters.");
+            if (entry.Data.Length != layout.Count) throw new ModelFormatException(ModelFormatError.ShapeMismatch, $"{where}: optimizer buffer '{entry.Name}' "
+                + $"has {entry.Data.Length} values for {layout.Count} parameters.");
             buffers[entry.Name["optimizer.".Length..]] = entry.Data;
         }
         long stateLength = (long)config.Layers * options.Batch * config.HiddenSize;
         float[] State(string name)
         {
             var e = file.Get(name);
-            return e.Data.Length == stateLength ? e.Data : throw new ModelFormatException(ModelFormatError.ShapeMismatch, $"{where}: '{name}' has {e.Data.Length} values, expected {stateLength} (layers × batch × hidden).");
+            return e.Data.Length == stateLength ? e.Data : throw new ModelFormatException(ModelFormatError.ShapeMismatch, $"{where}: '{name}' "
+                + $"has {e.Data.Length} values, expected {stateLength} (layers × batch × hidden).");
         }
         var rng = Get("charlstm.rng_state").Split(',');
         var rngState = new ulong[4];
-        if (rng.Length != 4 || rng.Where((w, i) => !ulong.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture, out rngState[i])).Any() || rngState.All(w => w == 0))
+        if (rng.Length != 4 || rng.Where((w, i) => !ulong.TryParse(w, NumberStyles.None, CultureInfo.InvariantCulture,
+            out rngState[i])).Any() || rngState.All(w => w == 0))
             throw Bad("'charlstm.rng_state' is not four 64-bit words");
 
         List<MetricRow> metrics;
         try
         {
             var rows = JsonSerializer.Deserialize<double[][]>(Get("charlstm.metrics"), OptionsJson) ?? [];
-            metrics = rows.Select(r => r is { Length: 8 } ? new MetricRow((long)r[0], (int)r[1], (long)r[2], r[3], r[4], r[5], r[6], r[7]) : throw Bad("a metrics row does not have 8 fields")).ToList();
+            metrics = rows.Select(r => r is { Length: 8 } ? new MetricRow((long)r[0], (int)r[1], (long)r[2], r[3], r[4], r[5], r[6],
+                r[7]) : throw Bad("a metrics row does not have 8 fields")).ToList();
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException) { throw Bad($"'charlstm.metrics' is invalid ({e.Message})"); }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw Bad($"'charlstm.metrics' is "
+            + $"invalid ({e.Message})");
+        }
 
         return new TrainingCheckpoint(
             Options: options,

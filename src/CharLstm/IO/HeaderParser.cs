@@ -64,7 +64,8 @@ internal static class HeaderParser
                         if (!openKeys.Peek()!.Add(key))
                         {
                             throw Fail(source, ModelFormatError.DuplicateKey,
-                                $"the header has the key '{key}' twice in the same object (second at file byte {HeaderStart + reader.TokenStartIndex:N0}); readers would disagree on which one counts");
+                                $"the header has the key '{key}' twice in the same object (second at file byte {HeaderStart + reader.TokenStartIndex:N0}); "
+                                    + $"readers would disagree on which one counts");
                         }
 
                         break;
@@ -130,7 +131,8 @@ internal static class HeaderParser
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw Fail(source, ModelFormatError.BadMetadata,
-                $"__metadata__ at file byte {HeaderStart + reader.TokenStartIndex:N0} is {Describe(reader.TokenType)}; it must be an object mapping strings to strings");
+                $"__metadata__ at file byte {HeaderStart + reader.TokenStartIndex:N0} is {Describe(reader.TokenType)}; "
+                    + $"it must be an object mapping strings to strings");
         }
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -140,7 +142,8 @@ internal static class HeaderParser
             if (reader.TokenType != JsonTokenType.String)
             {
                 throw Fail(source, ModelFormatError.BadMetadata,
-                    $"__metadata__ key '{key}' has {Describe(reader.TokenType)} at file byte {HeaderStart + reader.TokenStartIndex:N0}; metadata values must be strings (write \"12\", not 12)");
+                    $"__metadata__ key '{key}' has {Describe(reader.TokenType)} at file byte {HeaderStart + reader.TokenStartIndex:N0}; "
+                        + $"metadata values must be strings (write \"12\", not 12)");
             }
 
             metadata.Add(key, reader.GetString()!);
@@ -151,7 +154,8 @@ internal static class HeaderParser
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw BadEntry(source, $"the entry for tensor '{name}' (file byte {keyOffset:N0}) is {Describe(reader.TokenType)}, not an object with dtype, shape and data_offsets");
+            throw BadEntry(source, $"the entry for tensor '{name}' (file byte {keyOffset:N0}) is {Describe(reader.TokenType)}, "
+                + $"not an object with dtype, shape and data_offsets");
         }
 
         string? dtype = null;
@@ -167,7 +171,8 @@ internal static class HeaderParser
                 case "dtype":
                     if (reader.TokenType != JsonTokenType.String)
                     {
-                        throw BadEntry(source, $"tensor '{name}' has a dtype that is {Describe(reader.TokenType)} (file byte {fieldOffset:N0}); it must be a string such as \"F32\"");
+                        throw BadEntry(source, $"tensor '{name}' has a dtype that is {Describe(reader.TokenType)} (file byte {fieldOffset:N0}); "
+                            + $"it must be a string such as \"F32\"");
                     }
 
                     dtype = reader.GetString()!;
@@ -179,12 +184,14 @@ internal static class HeaderParser
                     offsets = ReadNaturals(ref reader, name, field, fieldOffset, ModelFormatError.OffsetsPastEnd, source);
                     if (offsets.Count != 2)
                     {
-                        throw BadEntry(source, $"tensor '{name}' has {offsets.Count} data_offsets (file byte {fieldOffset:N0}); it must have two, [begin, end]");
+                        throw BadEntry(source, $"tensor '{name}' has {offsets.Count} data_offsets (file byte {fieldOffset:N0}); "
+                            + $"it must have two, [begin, end]");
                     }
 
                     break;
                 default:
-                    throw BadEntry(source, $"tensor '{name}' has an unknown field '{field}' (file byte {fieldOffset:N0}); entries hold only dtype, shape and data_offsets");
+                    throw BadEntry(source, $"tensor '{name}' has an unknown field '{field}' (file byte {fieldOffset:N0}); "
+                        + $"entries hold only dtype, shape and data_offsets");
             }
         }
 
@@ -235,7 +242,8 @@ internal static class HeaderParser
         if (end - begin != byteLength)
         {
             throw Fail(source, ModelFormatError.ByteLengthMismatch,
-                $"tensor '{name}' has shape {shapeText} of F32, which takes {byteLength:N0} bytes, but its data_offsets [{begin}, {end}] span {end - begin:N0} bytes");
+                $"tensor '{name}' has shape {shapeText} of F32, which takes {byteLength:N0} bytes, but its data_offsets [{begin}, {end}] "
+                    + $"span {end - begin:N0} bytes");
         }
 
         int[] dimensions = shape!.Select(dimension => (int)dimension).ToArray();
@@ -248,7 +256,8 @@ internal static class HeaderParser
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
-            throw BadEntry(source, $"tensor '{name}' has a {field} that is {Describe(reader.TokenType)} (file byte {fieldOffset:N0}); it must be an array of integers");
+            throw BadEntry(source, $"tensor '{name}' has a {field} that is {Describe(reader.TokenType)} (file byte {fieldOffset:N0}); "
+                + $"it must be an array of integers");
         }
 
         var values = new List<long>();
@@ -257,7 +266,8 @@ internal static class HeaderParser
             long elementOffset = HeaderStart + reader.TokenStartIndex;
             if (reader.TokenType != JsonTokenType.Number)
             {
-                throw BadEntry(source, $"tensor '{name}' has {Describe(reader.TokenType)} in its {field} (file byte {elementOffset:N0}); it must hold only integers");
+                throw BadEntry(source, $"tensor '{name}' has {Describe(reader.TokenType)} in its {field} (file byte {elementOffset:N0}); "
+                    + $"it must hold only integers");
             }
 
             ReadOnlySpan<byte> digits = reader.ValueSpan; // number tokens are never escaped or split
@@ -269,7 +279,8 @@ internal static class HeaderParser
 
             if (digits.IndexOfAny(".eE"u8) >= 0)
             {
-                throw BadEntry(source, $"tensor '{name}' has {text} in its {field} (file byte {elementOffset:N0}); it must be a whole number without a fraction or exponent");
+                throw BadEntry(source, $"tensor '{name}' has {text} in its {field} (file byte {elementOffset:N0}); "
+                    + $"it must be a whole number without a fraction or exponent");
             }
 
             if (!reader.TryGetInt64(out long value))

@@ -32,7 +32,8 @@ public static class ModelFile
     internal static (List<TensorEntry> Tensors, Dictionary<string, string> Metadata) Contents(ModelFileContents model)
     {
         if (model.Network.Config.VocabSize != model.Vocabulary.Size)
-            throw new ArgumentException($"The vocabulary has {model.Vocabulary.Size} characters but the network expects {model.Network.Config.VocabSize}.", nameof(model));
+            throw new ArgumentException($"The vocabulary has {model.Vocabulary.Size} characters "
+                + $"but the network expects {model.Network.Config.VocabSize}.", nameof(model));
         var metadata = ConfigMetadata(model.Network.Config, model.Vocabulary.ToStrings(), FormatName);
         if (model.Summary is { } s)
         {
@@ -86,13 +87,20 @@ public static class ModelFile
     internal static void RequireFormat(IReadOnlyDictionary<string, string> meta, string format, string where)
     {
         if (!meta.TryGetValue("format", out string? name))
-            throw new ModelFormatException(ModelFormatError.UnknownFormat, $"{where} is a safetensors file but not a CharLstm file (its metadata has no 'format' entry). Train a model with 'charlstm train', or convert your weights with tools/torch_interop.py.");
+            throw new ModelFormatException(ModelFormatError.UnknownFormat, $"{where} is a safetensors file but not a CharLstm file (its "
+                + $"metadata has no 'format' entry). Train a model with 'charlstm train', or convert your weights with tools/torch_interop.py.");
         if (name != format)
-            throw new ModelFormatException(ModelFormatError.UnknownFormat, $"{where} has format '{name}', expected '{format}'." + (name == CheckpointFile.FormatName ? " This is a training checkpoint; pass the model file (best.safetensors or last.safetensors) instead." : ""));
-        if (!meta.TryGetValue("format_version", out string? v) || !int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
+        {
+            string hint = name == CheckpointFile.FormatName
+                ? " This is a training checkpoint; pass the model file (best.safetensors or last.safetensors) instead." : "";
+            throw new ModelFormatException(ModelFormatError.UnknownFormat, $"{where} has format '{name}', expected '{format}'.{hint}");
+        }
+        if (!meta.TryGetValue("format_version", out string? v) || !int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture,
+            out int version) || version < 1)
             throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where} has a missing or malformed 'format_version' (expected a positive integer).");
         if (version > FormatVersion)
-            throw new ModelFormatException(ModelFormatError.NewerVersion, $"{where} is format version {version}, newer than this charlstm reads ({FormatVersion}). Update charlstm to load it.");
+            throw new ModelFormatException(ModelFormatError.NewerVersion, $"{where} is format version {version}, "
+                + $"newer than this charlstm reads ({FormatVersion}). Update charlstm to load it.");
     }
 
     internal static (ModelConfig Config, Vocabulary Vocabulary) ReadConfig(IReadOnlyDictionary<string, string> meta, string where)
@@ -110,7 +118,8 @@ public static class ModelFile
         int hidden = Int("charlstm.hidden_size", 1, ModelConfig.MaxHiddenSize);
         int layers = Int("charlstm.layers", 1, ModelConfig.MaxLayers);
         float dropout = 0;
-        if (meta.TryGetValue("charlstm.dropout", out string? d) && (!float.TryParse(d, NumberStyles.Float, CultureInfo.InvariantCulture, out dropout) || !(dropout >= 0 && dropout < 1)))
+        if (meta.TryGetValue("charlstm.dropout", out string? d) && (!float.TryParse(d, NumberStyles.Float, CultureInfo.InvariantCulture,
+            out dropout) || !(dropout >= 0 && dropout < 1)))
             throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: metadata 'charlstm.dropout' is '{d}', not a number in [0, 1).");
         if (meta.TryGetValue("charlstm.gate_order", out string? order) && order != "ifgo")
             throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: gate order '{order}' is not PyTorch's 'ifgo'.");
@@ -119,11 +128,16 @@ public static class ModelFile
             throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where} has no vocabulary ('charlstm.vocabulary' metadata).");
         string[]? entries;
         try { entries = JsonSerializer.Deserialize<string[]>(vocabJson, Json); }
-        catch (JsonException e) { throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: the vocabulary is not a JSON array of strings ({e.Message}).", e); }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: "
+            + $"the vocabulary is not a JSON array of strings ({e.Message}).", e);
+        }
         if (entries is null || entries.Any(e => e is null))
             throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: the vocabulary is not a JSON array of strings.");
         if (entries.Length != vocabSize)
-            throw new ModelFormatException(ModelFormatError.VocabularyMismatch, $"{where}: the vocabulary has {entries.Length} entries but 'charlstm.vocab_size' says {vocabSize}.");
+            throw new ModelFormatException(ModelFormatError.VocabularyMismatch, $"{where}: the vocabulary has {entries.Length} "
+                + $"entries but 'charlstm.vocab_size' says {vocabSize}.");
         Vocabulary vocabulary;
         try { vocabulary = Vocabulary.FromStrings(entries); }
         catch (Exception e) when (e is ArgumentException or CorpusException or FormatException)
@@ -138,7 +152,8 @@ public static class ModelFile
         catch (OverflowException e)
         {
             throw new ModelFormatException(ModelFormatError.BadMetadata,
-                $"{where}: the hyperparameters (vocabulary {config.VocabSize}, embedding {config.EmbeddingSize}, hidden {config.HiddenSize}, layers {config.Layers}) describe more than {int.MaxValue:N0} parameters, more than any model file can hold.", e);
+                $"{where}: the hyperparameters (vocabulary {config.VocabSize}, embedding {config.EmbeddingSize}, hidden {config.HiddenSize}, "
+                    + $"layers {config.Layers}) describe more than {int.MaxValue:N0} parameters, more than any model file can hold.", e);
         }
     }
 
@@ -153,7 +168,8 @@ public static class ModelFile
         {
             string name = prefix + t.Name;
             if (!present.TryGetValue(name, out var entry))
-                throw new ModelFormatException(ModelFormatError.MissingTensor, $"{where} lacks tensor '{name}' that its hyperparameters require (shape [{string.Join(", ", t.Shape)}]).");
+                throw new ModelFormatException(ModelFormatError.MissingTensor, $"{where} lacks tensor '{name}' "
+                    + $"that its hyperparameters require (shape [{string.Join(", ", t.Shape)}]).");
             if (!entry.Shape.SequenceEqual(t.Shape))
             {
                 // A vocabulary-sized axis that alone disagrees means the vocabulary and the tensors were not saved together.
@@ -161,9 +177,11 @@ public static class ModelFile
                 bool onlyRowsDiffer = entry.Shape.Length == t.Shape.Length && entry.Shape.Skip(1).SequenceEqual(t.Shape.Skip(1));
                 if (vocabAxis && onlyRowsDiffer)
                     throw new ModelFormatException(ModelFormatError.VocabularyMismatch,
-                        $"{where}: tensor '{name}' has {entry.Shape[0]} rows but the vocabulary has {t.Shape[0]} characters; shape [{string.Join(", ", entry.Shape)}], expected [{string.Join(", ", t.Shape)}].");
+                        $"{where}: tensor '{name}' has {entry.Shape[0]} rows but the vocabulary has {t.Shape[0]} "
+                            + $"characters; shape [{string.Join(", ", entry.Shape)}], expected [{string.Join(", ", t.Shape)}].");
                 throw new ModelFormatException(ModelFormatError.ShapeMismatch,
-                    $"{where}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}] but the hyperparameters and vocabulary require [{string.Join(", ", t.Shape)}].");
+                    $"{where}: tensor '{name}' has shape [{string.Join(", ", entry.Shape)}] but "
+                        + $"the hyperparameters and vocabulary require [{string.Join(", ", t.Shape)}].");
             }
         }
         if (exact)
@@ -171,7 +189,9 @@ public static class ModelFile
             var expected = layout.Tensors.Select(t => prefix + t.Name).ToHashSet(StringComparer.Ordinal);
             var extra = file.Tensors.Where(e => !expected.Contains(e.Name)).Select(e => e.Name).ToList();
             if (extra.Count > 0)
-                throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) this model does not use: {string.Join(", ", extra.Take(10).Select(n => $"'{n}'"))}{(extra.Count > 10 ? $" and {extra.Count - 10} more" : "")}. The hyperparameters may not match the weights.");
+                throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor(s) this model does not use: "
+                    + $"{string.Join(", ", extra.Take(10).Select(n => $"'{n}'"))}{(extra.Count > 10 ? $" and {extra.Count - 10} more" : "")}. "
+                        + $"The hyperparameters may not match the weights.");
         }
     }
 

@@ -154,7 +154,8 @@ public static partial class SafeTensors
             if (bad >= 0)
             {
                 throw Fail(source, ModelFormatError.NonFiniteValue,
-                    $"tensor '{entry.Name}' element {bad} (index [{string.Join(", ", Unravel(bad, entry.Shape))}], file byte {position + (long)bad * Float32Size:N0}) is {NonFiniteName(data[bad])}",
+                    $"tensor '{entry.Name}' element {bad} (index [{string.Join(", ", Unravel(bad, entry.Shape))}], "
+                        + $"file byte {position + (long)bad * Float32Size:N0}) is {NonFiniteName(data[bad])}",
                     "The model probably diverged before it was saved; use an earlier checkpoint or retrain with a lower learning rate.");
             }
 
@@ -181,7 +182,8 @@ public static partial class SafeTensors
             if (entry.End > dataLength)
             {
                 throw Fail(source, ModelFormatError.OffsetsPastEnd,
-                    $"tensor '{entry.Name}' has {range}, past the end of the data section, which holds {dataLength:N0} bytes (file bytes {dataStart:N0} to {dataStart + dataLength:N0})");
+                    $"tensor '{entry.Name}' has {range}, past the end of the data section, which holds {dataLength:N0} bytes (file bytes {dataStart:N0} "
+                        + $"to {dataStart + dataLength:N0})");
             }
 
             if (entry.Begin < cursor)
@@ -194,7 +196,8 @@ public static partial class SafeTensors
             {
                 string what = previous is null
                     ? $"the first tensor, '{entry.Name}', has {range}: it must begin at 0, and the {entry.Begin:N0} bytes before it belong to no tensor"
-                    : $"the {entry.Begin - cursor:N0} bytes between tensor '{previous}' (ends at data offset {cursor}) and tensor '{entry.Name}' ({range}) belong to no tensor";
+                    : $"the {entry.Begin - cursor:N0} bytes between tensor '{previous}' (ends at data offset {cursor}) and tensor '{entry.Name}' ({range}) "
+                        + $"belong to no tensor";
                 throw Fail(source, ModelFormatError.OffsetsGap, what);
             }
 
@@ -205,7 +208,8 @@ public static partial class SafeTensors
         if (cursor < dataLength)
         {
             throw Fail(source, ModelFormatError.TrailingBytes,
-                $"{dataLength - cursor:N0} bytes follow the last tensor's data (from file byte {dataStart + cursor:N0}); the tensors cover {cursor:N0} of the {dataLength:N0} data bytes");
+                $"{dataLength - cursor:N0} bytes follow the last tensor's data (from file byte {dataStart + cursor:N0}); the tensors cover {cursor:N0} "
+                    + $"of the {dataLength:N0} data bytes");
         }
     }
 
@@ -219,7 +223,8 @@ public static partial class SafeTensors
         {
             throw new ModelFormatException(
                 ModelFormatError.Io,
-                $"{source}: the stream ended while reading bytes {position:N0} to {position + buffer.Length:N0}, before the {length:N0} bytes it was said to hold. "
+                $"{source}: the stream ended while reading bytes {position:N0} to {position + buffer.Length:N0}, before the {length:N0} "
+                    + $"bytes it was said to hold. "
                 + "The file may have been truncated or changed while it was read; try again, or restore it from a backup.",
                 e);
         }

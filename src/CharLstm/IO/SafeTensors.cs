@@ -84,7 +84,8 @@ public static partial class SafeTensors
             if (count != tensor.Data.Length)
             {
                 throw new ArgumentException(
-                    $"Tensor '{name}' has shape [{string.Join(", ", tensor.Shape)}] but {tensor.Data.Length} values; the product of the shape must equal the data length.",
+                    $"Tensor '{name}' has shape [{string.Join(", ", tensor.Shape)}] but {tensor.Data.Length} "
+                        + $"values; the product of the shape must equal the data length.",
                     nameof(tensors));
             }
 
@@ -92,7 +93,8 @@ public static partial class SafeTensors
             if (bad >= 0)
             {
                 throw new ArgumentException(
-                    $"Tensor '{name}' element {bad} is {NonFiniteName(tensor.Data[bad])}; a model file must hold only finite values (the model has probably diverged).",
+                    $"Tensor '{name}' element {bad} is {NonFiniteName(tensor.Data[bad])}; a "
+                        + $"model file must hold only finite values (the model has probably diverged).",
                     nameof(tensors));
             }
         }

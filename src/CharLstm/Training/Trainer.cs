@@ -46,7 +46,8 @@ public sealed class Trainer : IDisposable
     {
         options.Validate();
         if (network.Config.VocabSize != vocabulary.Size)
-            throw new ArgumentException($"The vocabulary has {vocabulary.Size} characters but the network expects {network.Config.VocabSize}.", nameof(vocabulary));
+            throw new ArgumentException($"The vocabulary has {vocabulary.Size} characters but "
+                + $"the network expects {network.Config.VocabSize}.", nameof(vocabulary));
         _options = options;
         Network = network;
         Vocabulary = vocabulary;
@@ -250,7 +251,8 @@ public sealed class Trainer : IDisposable
         string prompt = Vocabulary.Decode(promptIds);
         foreach (float temperature in _options.SampleTemperatures)
         {
-            var ids = TextGenerator.Generate(inference, promptIds, _options.SampleLength, new SamplingOptions(temperature), new Rng(rng.NextUInt64())).ToArray();
+            var ids = TextGenerator.Generate(inference, promptIds, _options.SampleLength, new SamplingOptions(temperature),
+                new Rng(rng.NextUInt64())).ToArray();
             Sampled(new SampleReport(Step, temperature, prompt, Vocabulary.Decode(ids)));
         }
     }
@@ -282,11 +284,13 @@ public sealed class Trainer : IDisposable
     private void Restore(TrainingCheckpoint cp)
     {
         if (cp.CorpusSha256 != _corpusSha256)
-            throw new InvalidOperationException($"The checkpoint was trained on '{cp.CorpusName}' (sha256 {cp.CorpusSha256[..12]}…) but this corpus is '{_corpusName}' (sha256 {_corpusSha256[..12]}…). Resume with the original corpus, or start a new run in another --out folder.");
+            throw new InvalidOperationException($"The checkpoint was trained on '{cp.CorpusName}' (sha256 {cp.CorpusSha256[..12]}…) but this corpus is "
+                + $"'{_corpusName}' (sha256 {_corpusSha256[..12]}…). Resume with the original corpus, or start a new run in another --out folder.");
         if (!cp.Vocabulary.SequenceEqual(Vocabulary.ToStrings()))
             throw new InvalidOperationException(VocabularyDifference(cp.Vocabulary, Vocabulary.ToStrings()));
         if (cp.Config != Network.Config)
-            throw new InvalidOperationException($"The checkpoint's model ({Describe(cp.Config)}) differs from the requested one ({Describe(Network.Config)}). Resume without model options, or start a new run.");
+            throw new InvalidOperationException($"The checkpoint's model ({Describe(cp.Config)}) differs from the "
+                + $"requested one ({Describe(Network.Config)}). Resume without model options, or start a new run.");
         if (cp.OptimizerName != _guard.Optimizer.Name)
             throw new InvalidOperationException($"The checkpoint used the {cp.OptimizerName} optimizer, not {_guard.Optimizer.Name}.");
         cp.Parameters.CopyTo(Network.Parameters, 0);
@@ -320,7 +324,8 @@ public sealed class Trainer : IDisposable
             return scalars.Count == 0 ? "none" : TextScalars.DescribeList(scalars, limit: 10);
         }
         return $"The checkpoint's vocabulary ({saved.Length} characters) differs from the one for this corpus ({current.Length} characters): " +
-            $"only the checkpoint has {List(saved.Except(current, StringComparer.Ordinal))}; only this corpus has {List(current.Except(saved, StringComparer.Ordinal))}. " +
+            $"only the checkpoint has {List(saved.Except(current, StringComparer.Ordinal))}; only "
+                + $"this corpus has {List(current.Except(saved, StringComparer.Ordinal))}. " +
             "Resume with the original corpus and the same corpus options (such as --lowercase), or start a new run in another --out folder.";
     }
 

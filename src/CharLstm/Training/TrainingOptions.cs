@@ -87,7 +87,8 @@ public sealed record TrainingOptions
         static void Require(bool ok, string message) { if (!ok) throw new ArgumentException(message); }
         Require(Layers is >= 1 and <= Model.ModelConfig.MaxLayers, $"--layers must be 1 to {Model.ModelConfig.MaxLayers}, got {Layers}.");
         Require(HiddenSize is >= 1 and <= Model.ModelConfig.MaxHiddenSize, $"--hidden must be 1 to {Model.ModelConfig.MaxHiddenSize}, got {HiddenSize}.");
-        Require(EmbeddingSize is >= 0 and <= Model.ModelConfig.MaxEmbeddingSize, $"--embedding must be 0 (one-hot) to {Model.ModelConfig.MaxEmbeddingSize}, got {EmbeddingSize}.");
+        Require(EmbeddingSize is >= 0 and <= Model.ModelConfig.MaxEmbeddingSize, $"--embedding must be 0 (one-hot) to {Model.ModelConfig.MaxEmbeddingSize}, "
+            + $"got {EmbeddingSize}.");
         Require(Dropout is >= 0f and < 1f, $"--dropout must be in [0, 1), got {Dropout}.");
         Require(Batch is >= 1 and <= 65536, $"--batch must be 1 to 65536, got {Batch}.");
         Require(SeqLen is >= 1 and <= 65536, $"--seq-len must be 1 to 65536, got {SeqLen}.");

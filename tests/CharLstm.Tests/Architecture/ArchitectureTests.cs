@@ -68,7 +68,7 @@ public sealed partial class ArchitectureTests
     /// <summary>part → the parts it may use, from the table "| part | namespace | may use |" in docs/architecture.md.</summary>
     private static Dictionary<string, HashSet<string>> DocumentedTable()
     {
-        string doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "architecture.md"));
+        string doc = File.ReadAllText(Path.Combine(Repository.Root(), "docs", "architecture.md"));
         var table = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (Match row in TableRow().Matches(doc))
         {
@@ -89,11 +89,4 @@ public sealed partial class ArchitectureTests
     private static partial Regex TableRow();
 
     private static string Clean(string fullName) => fullName.Split('`')[0];
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CharLstm.slnx"))) return dir.FullName;
-        throw new InvalidOperationException("no CharLstm.slnx above " + AppContext.BaseDirectory);
-    }
 }

@@ -15,7 +15,12 @@ internal static class BenchCommand
     {
         var config = new Option<string>("--config") { Description = "Preset: T1, T2 or T3 (bench/README.md)", DefaultValueFactory = _ => "T1" };
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.Presets.Keys]);
-        var mode = new Option<string>("--mode") { Description = "train, generate, sgemm, or peak (GFLOP/s of register-only FMAs: the machine's arithmetic ceiling)", DefaultValueFactory = _ => "train" };
+        var mode = new Option<string>("--mode")
+        {
+            Description = "train, generate, sgemm, or peak (GFLOP/s of "
+            + "register-only FMAs: the machine's arithmetic ceiling)",
+            DefaultValueFactory = _ => "train"
+        };
         mode.AcceptOnlyFromAmong("train", "generate", "sgemm", "peak");
         var genBatch = new Option<int>("--gen-batch") { Description = "Streams sampled at once in generate mode", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Compute threads", DefaultValueFactory = _ => 1 };
@@ -23,7 +28,11 @@ internal static class BenchCommand
         var reps = new Option<int>("--reps") { Description = "Repetitions", DefaultValueFactory = _ => 5 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps before measuring", DefaultValueFactory = _ => 3 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the model, the batches and the sampler", DefaultValueFactory = _ => 1234UL };
-        var profile = new Option<bool>("--profile") { Description = "Training and generation: also report the share of time per phase of the step (generation: as seen by the calling thread)" };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "Training and generation: also report the share of time per "
+            + "phase of the step (generation: as seen by the calling thread)"
+        };
         var json = new Option<bool>("--json") { Description = "Accepted for symmetry with the peer; the output is always JSON" };
         var overrides = OverridableFields
             .Select(field => new Option<int?>($"--{field}") { Description = $"Override the preset's {field}" })

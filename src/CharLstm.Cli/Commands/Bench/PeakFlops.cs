@@ -67,7 +67,8 @@ internal static class PeakFlops
         {
             flops = 12.0 * 2 * Vector512<float>.Count * iterations;
             var m = Vector512.Create(0.9999f); var a = Vector512.Create(seed);
-            Vector512<float> c0 = a, c1 = a + m, c2 = a - m, c3 = m, c4 = a * m, c5 = a + a, c6 = m + m, c7 = a * a, c8 = m * m, c9 = a + m + m, c10 = a - m - m, c11 = m - a;
+            Vector512<float> c0 = a, c1 = a + m, c2 = a - m, c3 = m, c4 = a * m, c5 = a + a;
+            Vector512<float> c6 = m + m, c7 = a * a, c8 = m * m, c9 = a + m + m, c10 = a - m - m, c11 = m - a;
             for (int i = 0; i < iterations; i++)
             {
                 c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a); c2 = Vector512.FusedMultiplyAdd(c2, m, a);
@@ -81,7 +82,8 @@ internal static class PeakFlops
         {
             flops = 12.0 * 2 * Vector256<float>.Count * iterations;
             var m = Vector256.Create(0.9999f); var a = Vector256.Create(seed);
-            Vector256<float> c0 = a, c1 = a + m, c2 = a - m, c3 = m, c4 = a * m, c5 = a + a, c6 = m + m, c7 = a * a, c8 = m * m, c9 = a + m + m, c10 = a - m - m, c11 = m - a;
+            Vector256<float> c0 = a, c1 = a + m, c2 = a - m, c3 = m, c4 = a * m, c5 = a + a;
+            Vector256<float> c6 = m + m, c7 = a * a, c8 = m * m, c9 = a + m + m, c10 = a - m - m, c11 = m - a;
             for (int i = 0; i < iterations; i++)
             {
                 c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a); c2 = Vector256.FusedMultiplyAdd(c2, m, a);
@@ -95,7 +97,8 @@ internal static class PeakFlops
         {
             flops = 12.0 * 2 * Vector128<float>.Count * iterations;
             var m = Vector128.Create(0.9999f); var a = Vector128.Create(seed);
-            Vector128<float> c0 = a, c1 = a + m, c2 = a - m, c3 = m, c4 = a * m, c5 = a + a, c6 = m + m, c7 = a * a, c8 = m * m, c9 = a + m + m, c10 = a - m - m, c11 = m - a;
+            Vector128<float> c0 = a, c1 = a + m, c2 = a - m, c3 = m, c4 = a * m, c5 = a + a;
+            Vector128<float> c6 = m + m, c7 = a * a, c8 = m * m, c9 = a + m + m, c10 = a - m - m, c11 = m - a;
             for (int i = 0; i < iterations; i++)
             {
                 c0 = Vector128.FusedMultiplyAdd(c0, m, a); c1 = Vector128.FusedMultiplyAdd(c1, m, a); c2 = Vector128.FusedMultiplyAdd(c2, m, a);
@@ -106,7 +109,8 @@ internal static class PeakFlops
             return Vector128.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
         }
         flops = 12.0 * 2 * iterations;
-        float s0 = seed, s1 = seed + 1, s2 = seed + 2, s3 = seed + 3, s4 = seed + 4, s5 = seed + 5, s6 = seed + 6, s7 = seed + 7, s8 = seed + 8, s9 = seed + 9, s10 = seed + 10, s11 = seed + 11;
+        float s0 = seed, s1 = seed + 1, s2 = seed + 2, s3 = seed + 3, s4 = seed + 4, s5 = seed + 5;
+        float s6 = seed + 6, s7 = seed + 7, s8 = seed + 8, s9 = seed + 9, s10 = seed + 10, s11 = seed + 11;
         for (int i = 0; i < iterations; i++)
         {
             s0 = MathF.FusedMultiplyAdd(s0, 0.9999f, seed); s1 = MathF.FusedMultiplyAdd(s1, 0.9999f, seed); s2 = MathF.FusedMultiplyAdd(s2, 0.9999f, seed);

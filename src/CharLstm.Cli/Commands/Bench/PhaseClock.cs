@@ -25,5 +25,6 @@ internal sealed class PhaseClock : IStepProfiler
 
     /// <summary>Seconds per phase, largest first, phases with time only.</summary>
     public IEnumerable<(string Phase, double Seconds)> Totals() =>
-        Enum.GetValues<StepPhase>().Select(p => (p.ToString(), _ticks[(int)p] / (double)Stopwatch.Frequency)).Where(t => t.Item2 > 0).OrderByDescending(t => t.Item2);
+        Enum.GetValues<StepPhase>().Select(p => (p.ToString(),
+            _ticks[(int)p] / (double)Stopwatch.Frequency)).Where(t => t.Item2 > 0).OrderByDescending(t => t.Item2);
 }

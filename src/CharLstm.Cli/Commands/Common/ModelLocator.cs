@@ -13,9 +13,11 @@ internal static class ModelLocator
                 string candidate = Path.Combine(path, name);
                 if (File.Exists(candidate)) return candidate;
             }
-            throw new InputException($"the folder '{path}' holds no best.safetensors or last.safetensors. Pass a model file, or the --out folder of a finished 'charlstm train' run.");
+            throw new InputException($"the folder '{path}' holds no best.safetensors or "
+                + $"last.safetensors. Pass a model file, or the --out folder of a finished 'charlstm train' run.");
         }
-        if (!File.Exists(path)) throw new InputException($"no model file at '{path}'. Pass a .safetensors file written by 'charlstm train', or its output folder.");
+        if (!File.Exists(path)) throw new InputException($"no model file at '{path}'. Pass a "
+            + $".safetensors file written by 'charlstm train', or its output folder.");
         return path;
     }
 

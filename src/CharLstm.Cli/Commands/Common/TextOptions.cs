@@ -13,7 +13,11 @@ internal sealed class TextOptions
 
     public Option<bool> Lowercase { get; } = new("--lowercase") { Description = "Lowercase the text first (as the Keras example does)." };
 
-    public Option<bool> NormalizeNewlines { get; } = new("--normalize-newlines") { Description = "Turn CRLF and lone CR into LF (default: keep line endings as they are)." };
+    public Option<bool> NormalizeNewlines { get; } = new("--normalize-newlines")
+    {
+        Description = "Turn CRLF and lone CR into LF "
+        + "(default: keep line endings as they are)."
+    };
 
     public void AddTo(Command command)
     {

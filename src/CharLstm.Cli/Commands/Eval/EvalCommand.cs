@@ -11,7 +11,12 @@ internal static class EvalCommand
         var model = new Option<string>("--model", "-m") { Description = "Model file, or a training output folder (uses best.safetensors).", Required = true };
         var path = new Argument<string>("text") { Description = "The text file to score." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var unknown = new Option<UnknownMode>("--unknown") { Description = "Characters the model never saw: error (list them) or skip (drop them and count them).", DefaultValueFactory = _ => UnknownMode.Error };
+        var unknown = new Option<UnknownMode>("--unknown")
+        {
+            Description = "Characters the model never saw: error "
+            + "(list them) or skip (drop them and count them).",
+            DefaultValueFactory = _ => UnknownMode.Error
+        };
         var text = new TextOptions();
         var command = new Command("eval", """
             Mean loss of a model on a text: read as one stream from a zero state, every character predicted
@@ -39,7 +44,8 @@ internal static class EvalCommand
                     ["characters_scored"] = result.Loss.Count, ["characters_skipped_unknown"] = result.UnknownSkipped,
                 }));
             else
-                Console.WriteLine($"loss {result.Loss.MeanNats:F6} nats/char ({result.Loss.BitsPerChar:F6} bits/char) over {result.Loss.Count:N0} characters; {result.UnknownSkipped:N0} skipped as unknown");
+                Console.WriteLine($"loss {result.Loss.MeanNats:F6} nats/char ({result.Loss.BitsPerChar:F6} bits/char) over {result.Loss.Count:N0} "
+                    + $"characters; {result.UnknownSkipped:N0} skipped as unknown");
             return ExitCodes.Ok;
         }));
         return command;

@@ -11,17 +11,40 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "Model file, or a training output folder (uses best.safetensors).", Required = true };
-        var prompt = new Option<string?>("--prompt", "-p") { Description = "Text to continue (printed first). Empty: start from a newline with a fresh state." };
+        var prompt = new Option<string?>("--prompt", "-p")
+        {
+            Description = "Text to continue (printed first). "
+            + "Empty: start from a newline with a fresh state."
+        };
         var promptFile = new Option<string?>("--prompt-file") { Description = "Read the prompt from this UTF-8 file." };
         var length = new Option<int>("--length", "-n") { Description = "Characters to generate.", DefaultValueFactory = _ => 500 };
-        var temperature = new Option<float>("--temperature", "-T") { Description = "Sampling temperature; 0 = always the most likely character.", DefaultValueFactory = _ => 1f };
+        var temperature = new Option<float>("--temperature", "-T")
+        {
+            Description = "Sampling temperature; 0 = "
+            + "always the most likely character.",
+            DefaultValueFactory = _ => 1f
+        };
         var topK = new Option<int>("--top-k") { Description = "Sample only among the K most likely characters (0 = all).", DefaultValueFactory = _ => 0 };
-        var topP = new Option<float>("--top-p") { Description = "Sample only within the smallest set of characters whose probability reaches P (1 = all).", DefaultValueFactory = _ => 1f };
+        var topP = new Option<float>("--top-p")
+        {
+            Description = "Sample only within the smallest set of "
+            + "characters whose probability reaches P (1 = all).",
+            DefaultValueFactory = _ => 1f
+        };
         var seed = new Option<ulong?>("--seed", "-s") { Description = "Random seed; the same seed gives the same text (default: random)." };
         var samples = new Option<int>("--samples") { Description = "How many independent samples to print.", DefaultValueFactory = _ => 1 };
-        var unknown = new Option<UnknownMode>("--unknown") { Description = "Prompt characters the model never saw: error (list them) or skip (drop them).", DefaultValueFactory = _ => UnknownMode.Error };
+        var unknown = new Option<UnknownMode>("--unknown")
+        {
+            Description = "Prompt characters the model never "
+            + "saw: error (list them) or skip (drop them).",
+            DefaultValueFactory = _ => UnknownMode.Error
+        };
         var threads = new Option<int>("--threads") { Description = "Compute threads per step (1 is fastest for small models).", DefaultValueFactory = _ => 1 };
-        var interactive = new Option<bool>("--interactive", "-i") { Description = "Read prompts line by line from standard input until it ends; continue each one." };
+        var interactive = new Option<bool>("--interactive", "-i")
+        {
+            Description = "Read prompts line by line from "
+            + "standard input until it ends; continue each one."
+        };
 
         var command = new Command("generate", """
             Generate text from a trained model, printing characters as they are made.
@@ -31,7 +54,8 @@ internal static class GenerateCommand
               charlstm generate -m runs/tinyshakespeare/best.safetensors --seed 42 --samples 3 --top-k 10
               charlstm generate -m runs/tinyshakespeare --interactive
             """);
-        foreach (var o in new Option[] { model, prompt, promptFile, length, temperature, topK, topP, seed, samples, unknown, threads, interactive }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, prompt, promptFile, length, temperature, topK, topP, seed, samples, unknown, threads,
+            interactive }) command.Options.Add(o);
         command.SetAction(r => Guarded.Run("generate", () =>
         {
             int n = r.GetValue(length), count = r.GetValue(samples);
@@ -42,7 +66,8 @@ internal static class GenerateCommand
             SamplingOptions sampling;
             try { sampling = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP)); }
             catch (ArgumentException e) { throw new UsageException("--" + e.Message); }
-            if (r.GetValue(prompt) is not null && r.GetValue(promptFile) is not null) throw new UsageException("give either --prompt or --prompt-file, not both.");
+            if (r.GetValue(prompt) is not null && r.GetValue(promptFile) is not null)
+                throw new UsageException("give either --prompt or --prompt-file, not both.");
             string text = r.GetValue(prompt) ?? "";
             if (r.GetValue(promptFile) is { } file)
             {
@@ -56,7 +81,11 @@ internal static class GenerateCommand
 
             void One(string p, ulong? s)
             {
-                var pieces = lm.Generate(new GenerationOptions { Prompt = p, Length = n, Sampling = sampling, Seed = s, Unknown = mode, Threads = threadCount });
+                var pieces = lm.Generate(new GenerationOptions
+                {
+                    Prompt = p, Length = n, Sampling = sampling, Seed = s, Unknown = mode,
+                    Threads = threadCount
+                });
                 stdout.Write(p);
                 stdout.Flush();
                 foreach (string piece in pieces)

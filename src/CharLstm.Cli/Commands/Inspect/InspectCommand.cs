@@ -48,15 +48,19 @@ internal static class InspectCommand
                 return ExitCodes.Ok;
             }
             Console.WriteLine($"file:        {file}");
-            Console.WriteLine($"model:       {c.Layers} LSTM layer(s) × {c.HiddenSize} units, input {(c.OneHot ? "one-hot" : $"embedding {c.EmbeddingSize}")}, dropout {c.Dropout}");
+            Console.WriteLine($"model:       {c.Layers} LSTM layer(s) × {c.HiddenSize} units, input "
+                + $"{(c.OneHot ? "one-hot" : $"embedding {c.EmbeddingSize}")}, dropout {c.Dropout}");
             Console.WriteLine($"parameters:  {lm.Network.Parameters.Length:N0}");
             foreach (var t in lm.Network.Layout.Tensors) Console.WriteLine($"  {t.Name,-22} [{string.Join(", ", t.Shape)}]");
-            Console.WriteLine($"vocabulary:  {c.VocabSize} characters: {string.Concat(vocab.Select(v => TextScalars.Describe(char.ConvertToUtf32(v, 0)) is var d && d.StartsWith('\'') && d.Length <= 4 ? v : "·"))}");
+            string shown = string.Concat(vocab.Select(v =>
+                TextScalars.Describe(char.ConvertToUtf32(v, 0)) is var d && d.StartsWith('\'') && d.Length <= 4 ? v : "·"));
+            Console.WriteLine($"vocabulary:  {c.VocabSize} characters: {shown}");
             if (s is not null)
             {
                 Console.WriteLine($"trained on:  {s.CorpusName} (sha256 {s.CorpusSha256})");
                 Console.WriteLine($"progress:    {s.Steps:N0} steps, {s.CharactersSeen:N0} characters seen");
-                if (double.IsFinite(s.BestValidationLoss)) Console.WriteLine($"best val:    {s.BestValidationLoss:F4} nats/char ({s.BestValidationLoss / Math.Log(2):F4} bits/char)");
+                if (double.IsFinite(s.BestValidationLoss)) Console.WriteLine($"best val:    {s.BestValidationLoss:F4} "
+                    + $"nats/char ({s.BestValidationLoss / Math.Log(2):F4} bits/char)");
                 Console.WriteLine($"written:     {s.Date:u} by charlstm {s.ToolVersion}");
             }
             return ExitCodes.Ok;

@@ -21,7 +21,10 @@ internal abstract class ProgressView
         (double.IsNaN(r.LastValidationLoss) ? "" : $" | val {r.LastValidationLoss:F4}") +
         $" | lr {r.LearningRate:0.0e+00} | ETA {Format(r.Remaining)}" + (r.Skipped ? " | step skipped (non-finite)" : "");
 
-    public static string Format(TimeSpan? t) => t is not { } v ? "?" : v.TotalHours >= 1 ? $"{(int)v.TotalHours}h{v.Minutes:D2}m" : v.TotalMinutes >= 1 ? $"{(int)v.TotalMinutes}m{v.Seconds:D2}s" : $"{v.Seconds}s";
+    public static string Format(TimeSpan? t) => t is not { } v ? "?"
+        : v.TotalHours >= 1 ? $"{(int)v.TotalHours}h{v.Minutes:D2}m"
+        : v.TotalMinutes >= 1 ? $"{(int)v.TotalMinutes}m{v.Seconds:D2}s"
+        : $"{v.Seconds}s";
 
     private sealed class PlainView : ProgressView
     {

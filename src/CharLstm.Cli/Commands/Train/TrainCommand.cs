@@ -26,7 +26,8 @@ internal static class TrainCommand
         {
             folder = new RunFolder(resumeDir);
             if (!File.Exists(folder.Checkpoint))
-                throw new InputException($"--resume: '{resumeDir}' holds no last.checkpoint.safetensors, so there is nothing to resume. Name the --out folder of an earlier 'charlstm train' run.");
+                throw new InputException($"--resume: '{resumeDir}' holds no last.checkpoint.safetensors, so "
+                    + $"there is nothing to resume. Name the --out folder of an earlier 'charlstm train' run.");
             AtomicFile.CleanStaleTemporaries(folder.Path);
             checkpoint = CheckpointFile.Load(folder.Checkpoint);
             options = def.ResolveForResume(r, checkpoint.Options);
@@ -45,7 +46,8 @@ internal static class TrainCommand
         {
             folder = new RunFolder(r.GetValue(def.Out) ?? Path.Combine("runs", SafeName(corpus.Name)));
             if (folder.HoldsRun && !r.GetValue(def.Overwrite))
-                throw new InputException($"'{folder.Path}' already holds a training run. Continue it with --resume {folder.Path}, choose another --out folder, or pass --overwrite to replace it.");
+                throw new InputException($"'{folder.Path}' already holds a training run. Continue it with --resume {folder.Path}, "
+                    + $"choose another --out folder, or pass --overwrite to replace it.");
             Directory.CreateDirectory(folder.Path);
             AtomicFile.CleanStaleTemporaries(folder.Path);
         }
@@ -53,7 +55,8 @@ internal static class TrainCommand
         // ---- 2. vectorise ----
         Vocabulary vocabulary = checkpoint is null ? Vocabulary.Build(corpus.Scalars) : Vocabulary.FromStrings(checkpoint.Vocabulary);
         if (checkpoint is not null && checkpoint.CorpusSha256 != corpus.Sha256)
-            throw new InputException($"the run in '{folder.Path}' was trained on '{checkpoint.CorpusName}' (sha256 {checkpoint.CorpusSha256[..12]}…), but the corpus given now is '{corpus.Name}' (sha256 {corpus.Sha256[..12]}…). Pass the original corpus to resume.");
+            throw new InputException($"the run in '{folder.Path}' was trained on '{checkpoint.CorpusName}' (sha256 {checkpoint.CorpusSha256[..12]}…), "
+                + $"but the corpus given now is '{corpus.Name}' (sha256 {corpus.Sha256[..12]}…). Pass the original corpus to resume.");
         var encoded = EncodedCorpus.Encode(corpus, vocabulary);
 
         // ---- 3. the model ----
@@ -69,13 +72,17 @@ internal static class TrainCommand
         folder.WriteConfig(options, config, corpus.Name, corpus.Sha256, corpus.Length, network.Parameters.Length);
 
         var view = ProgressView.Create(r.GetValue(def.Plain));
-        view.Line($"corpus: {corpus.Name}, {corpus.Length:N0} characters, {vocabulary.Size} distinct; train {trainer.TrainCharacters:N0} / validation {trainer.ValidationCharacters:N0}");
-        view.Line($"model: {config.Layers}×{config.HiddenSize} LSTM, input {(config.OneHot ? "one-hot" : $"embedding {config.EmbeddingSize}")}, {network.Parameters.Length:N0} parameters; {options.Optimizer} lr {options.LearningRate}, batch {options.Batch}×{options.SeqLen}; {trainer.BatchesPerEpoch:N0} batches per epoch");
+        view.Line($"corpus: {corpus.Name}, {corpus.Length:N0} characters, {vocabulary.Size} distinct; train {trainer.TrainCharacters:N0} "
+            + $"/ validation {trainer.ValidationCharacters:N0}");
+        view.Line($"model: {config.Layers}×{config.HiddenSize} LSTM, input {(config.OneHot ? "one-hot" : $"embedding {config.EmbeddingSize}")}, "
+            + $"{network.Parameters.Length:N0} parameters; {options.Optimizer} lr {options.LearningRate}, batch {options.Batch}×{options.SeqLen}; "
+                + $"{trainer.BatchesPerEpoch:N0} batches per epoch");
         view.Line(checkpoint is null ? $"writing to {folder.Path}/" : $"resuming {folder.Path}/ at step {trainer.Step:N0}");
 
         trainer.StepCompleted += view.Step;
         trainer.Evaluated += e => view.Line(
-            $"{(e.EpochEnd ? "epoch " + (e.Epoch + 1) + " done, " : "")}step {e.Step:N0}: validation loss {e.Loss.MeanNats:F4} nats/char ({e.Loss.BitsPerChar:F4} bits/char) over {e.Loss.Count:N0} characters{(e.IsBest ? " (best so far)" : "")}");
+            $"{(e.EpochEnd ? "epoch " + (e.Epoch + 1) + " done, " : "")}step {e.Step:N0}: validation loss {e.Loss.MeanNats:F4} "
+                + $"nats/char ({e.Loss.BitsPerChar:F4} bits/char) over {e.Loss.Count:N0} characters{(e.IsBest ? " (best so far)" : "")}");
         trainer.Sampled += s => view.Line($"--- sample at temperature {s.Temperature:0.0#} ---\n{s.Prompt}{s.Text}\n");
         trainer.SaveRequested += save =>
         {
@@ -97,13 +104,15 @@ internal static class TrainCommand
         Console.WriteLine(reason switch
         {
             StopReason.Cancelled => $"interrupted at step {trainer.Step:N0}; saved {folder.Checkpoint}. Continue with: charlstm train --resume {folder.Path}",
-            StopReason.NonFinite => $"stopped: {options.MaxConsecutiveSkips} steps in a row had a non-finite loss or gradient. The last good state is in {folder.Checkpoint}; try a lower --lr or --clip.",
+            StopReason.NonFinite => $"stopped: {options.MaxConsecutiveSkips} steps in a row had a non-finite loss "
+                + $"or gradient. The last good state is in {folder.Checkpoint}; try a lower --lr or --clip.",
             StopReason.TimeBudget => $"time budget used after {trainer.Step:N0} steps.",
             StopReason.MaxSteps => $"reached --max-steps {options.MaxSteps:N0}.",
             _ => $"finished {options.Epochs} epoch(s).",
         });
         if (!double.IsNaN(trainer.BestValidationLoss))
-            Console.WriteLine($"best validation loss {trainer.BestValidationLoss:F4} nats/char ({trainer.BestValidationLoss / Math.Log(2):F4} bits/char); model: {(File.Exists(folder.Best) ? folder.Best : folder.Last)}");
+            Console.WriteLine($"best validation loss {trainer.BestValidationLoss:F4} nats/char ({trainer.BestValidationLoss / Math.Log(2):F4} "
+                + $"bits/char); model: {(File.Exists(folder.Best) ? folder.Best : folder.Last)}");
         Console.WriteLine($"files: {folder.Path}/ (last.safetensors, best.safetensors, metrics.csv, loss.png, config.json)");
         return reason switch
         {

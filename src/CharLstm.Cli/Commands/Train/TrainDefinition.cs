@@ -16,10 +16,19 @@ internal sealed class TrainDefinition
         Arity = ArgumentArity.ZeroOrOne,
     };
 
-    public Option<string> Preset { get; } = new("--preset") { Description = $"Starting point: {string.Join(", ", Presets.Names)}. Explicit options override it.", DefaultValueFactory = _ => "default" };
+    public Option<string> Preset { get; } = new("--preset")
+    {
+        Description = $"Starting point: {string.Join(", ", Presets.Names)}. "
+        + $"Explicit options override it.",
+        DefaultValueFactory = _ => "default"
+    };
     public Option<string?> Out { get; } = new("--out", "-o") { Description = "Output folder (default: runs/<corpus name>)." };
     public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this output folder exactly where it stopped." };
-    public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Allow starting a new run in a folder that already holds one (its files are replaced)." };
+    public Option<bool> Overwrite { get; } = new("--overwrite")
+    {
+        Description = "Allow starting a new run in a folder that "
+        + "already holds one (its files are replaced)."
+    };
     public Option<int?> Keep { get; } = new("--keep") { Description = "Also keep the N most recent step-numbered checkpoints (default 0)." };
 
     public Option<int?> Layers { get; } = new("--layers") { Description = $"LSTM layers, 1-8 (default {D.Layers})." };
@@ -28,12 +37,20 @@ internal sealed class TrainDefinition
     public Option<float?> Dropout { get; } = new("--dropout") { Description = $"Dropout between layers and before the head, [0,1) (default {D.Dropout})." };
     public Option<int?> Batch { get; } = new("--batch", "-b") { Description = $"Parallel streams per batch (default {D.Batch})." };
     public Option<int?> SeqLen { get; } = new("--seq-len", "-t") { Description = $"Backprop-through-time length (default {D.SeqLen})." };
-    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Last fraction of the text kept for validation, [0,1) (default {D.ValFraction})." };
+    public Option<double?> ValFraction { get; } = new("--val-fraction")
+    {
+        Description = $"Last fraction of the text kept for "
+        + $"validation, [0,1) (default {D.ValFraction})."
+    };
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam, rmsprop or sgd (default {D.Optimizer})." };
     public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Peak learning rate (default {D.LearningRate})." };
     public Option<double?> Momentum { get; } = new("--momentum") { Description = $"SGD momentum (default {D.Momentum})." };
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay (default 0)." };
-    public Option<string?> Schedule { get; } = new("--schedule") { Description = $"Learning-rate schedule: constant, step or cosine (default {D.Schedule.ToString().ToLowerInvariant()})." };
+    public Option<string?> Schedule { get; } = new("--schedule")
+    {
+        Description = $"Learning-rate schedule: constant, step or cosine "
+        + $"(default {D.Schedule.ToString().ToLowerInvariant()})."
+    };
     public Option<int?> Warmup { get; } = new("--warmup") { Description = $"Warm-up steps of the cosine schedule (default {D.WarmupSteps})." };
     public Option<double?> LrDecay { get; } = new("--lr-decay") { Description = $"Factor of the step schedule (default {D.DecayFactor})." };
     public Option<int?> LrDecayEvery { get; } = new("--lr-decay-every") { Description = $"Steps between step-schedule decays (default {D.DecayEvery})." };
@@ -41,14 +58,26 @@ internal sealed class TrainDefinition
     public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Passes over the training text (default {D.Epochs})." };
     public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop after this many steps (default: no limit)." };
     public Option<string?> Time { get; } = new("--time") { Description = "Stop after this much training time, e.g. 90s, 10m, 1h30m (default: no limit)." };
-    public Option<int?> EvalInterval { get; } = new("--eval-interval") { Description = $"Steps between validation passes; 0 = epoch ends only (default {D.EvalInterval})." };
+    public Option<int?> EvalInterval { get; } = new("--eval-interval")
+    {
+        Description = $"Steps between validation passes; 0 = "
+        + $"epoch ends only (default {D.EvalInterval})."
+    };
     public Option<int?> EvalChars { get; } = new("--eval-chars") { Description = "Score at most this many validation characters per pass (default: all)." };
-    public Option<string?> SampleTemperatures { get; } = new("--sample-temperatures") { Description = "Temperatures of the samples printed after each epoch (default 0.2,0.5,1.0,1.2)." };
+    public Option<string?> SampleTemperatures { get; } = new("--sample-temperatures")
+    {
+        Description = "Temperatures of the samples printed "
+        + "after each epoch (default 0.2,0.5,1.0,1.2)."
+    };
     public Option<int?> SampleLength { get; } = new("--sample-length") { Description = $"Characters per printed sample; 0 = none (default {D.SampleLength})." };
     public Option<bool> SampleAtEval { get; } = new("--sample-at-eval") { Description = "Print samples at every validation pass too." };
     public Option<ulong?> Seed { get; } = new("--seed") { Description = $"Random seed; same seed and threads give the same run (default {D.Seed})." };
     public Option<int?> Threads { get; } = new("--threads") { Description = "Worker threads (default: all cores)." };
-    public Option<bool> Plain { get; } = new("--plain") { Description = "Plain log lines instead of a live progress bar (the default when output is not a terminal)." };
+    public Option<bool> Plain { get; } = new("--plain")
+    {
+        Description = "Plain log lines instead of a live progress "
+        + "bar (the default when output is not a terminal)."
+    };
     public TextOptions Text { get; } = new();
 
     public Command Build(Func<ParseResult, int> run)
@@ -147,8 +176,10 @@ internal sealed class TrainDefinition
         var parts = s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var result = new float[parts.Length];
         for (int i = 0; i < parts.Length; i++)
-            if (!float.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out result[i]) || result[i] < 0 || !float.IsFinite(result[i]))
-                throw new UsageException($"--sample-temperatures: '{parts[i]}' is not a number of 0 or more (give a comma-separated list such as 0.2,0.5,1.0).");
+            if (!float.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+                out result[i]) || result[i] < 0 || !float.IsFinite(result[i]))
+                throw new UsageException($"--sample-temperatures: '{parts[i]}' is not a "
+                    + $"number of 0 or more (give a comma-separated list such as 0.2,0.5,1.0).");
         return result;
     }
 }

@@ -108,7 +108,8 @@ internal sealed unsafe class HeadLoss
         int v = job.Vocab;
         for (int r = start; r < end; r++)
         {
-            job.RowLoss[r] = SoftmaxCrossEntropy.Forward(new Span<float>(job.Probs + (long)r * v, v), new ReadOnlySpan<float>(job.Logits + (long)r * v, v), job.Targets[r]);
+            job.RowLoss[r] = SoftmaxCrossEntropy.Forward(new Span<float>(job.Probs + (long)r * v, v), new ReadOnlySpan<float>(job.Logits + (long)r * v, v),
+                job.Targets[r]);
         }
     }
 

@@ -82,7 +82,8 @@ internal sealed unsafe class LstmLayer
         for (int t = 0; t < _ctx.SeqLen; t++)
         {
             long rowT = (long)t * bsz;
-            MatMul.Multiply(team, MatrixView.Dense(gates + rowT * gw, bsz, gw), MatrixView.Dense(hidden + rowT * h, bsz, h), _recurrentWeights, accumulate: true);
+            MatMul.Multiply(team, MatrixView.Dense(gates + rowT * gw, bsz, gw), MatrixView.Dense(hidden + rowT * h, bsz, h), _recurrentWeights,
+                accumulate: true);
             _ctx.Lap(StepPhase.Recurrent);
             var cellJob = new CellJob
             {
@@ -142,7 +143,8 @@ internal sealed unsafe class LstmLayer
     }
 
     /// <summary>Bytes held by the layer and its input side (packed buffers count once used).</summary>
-    public long BufferBytes => 4 * ((long)_gates.Length + _cell.Length + _hidden.Length + _tanhCell.Length + _mask.Length + _dropped.Length + _recurrentWeights.Capacity)
+    public long BufferBytes => 4 * ((long)_gates.Length + _cell.Length + _hidden.Length + _tanhCell.Length + _mask.Length + _dropped.Length
+        + _recurrentWeights.Capacity)
         + _input.BufferBytes;
 
     private struct CellJob

@@ -11,7 +11,10 @@ namespace CharLstm.Model.Layers;
 /// </summary>
 internal static unsafe class RowJobs
 {
-    /// <summary><c>rows[r] = b1 + b2</c> (or <c>b1</c> alone when <paramref name="b2"/> is null) for r &lt; <paramref name="count"/>: the start of each product's chain.</summary>
+    /// <summary>
+    /// <c>rows[r] = b1 + b2</c> (or <c>b1</c> alone when <paramref name="b2"/> is null) for
+    /// r &lt; <paramref name="count"/>: the start of each product's chain.
+    /// </summary>
     public static void FillBias(ThreadTeam team, float* rows, int count, float* b1, float* b2, int width)
     {
         var job = new BiasJob { Rows = rows, Bias1 = b1, Bias2 = b2, Width = width };
