@@ -19,7 +19,7 @@ public sealed class BenchmarkContractTests
     [InlineData(BenchmarkMode.Peak, 1, "GFLOP/s")]
     public void Each_mode_prints_the_contract_with_positive_rates(BenchmarkMode mode, int genBatch, string unit)
     {
-        var settings = new BenchmarkSettings { Config = Tiny, Mode = mode, GenBatch = genBatch, Threads = 2, Seconds = 0.02, Reps = 2, Warmup = 1 };
+        var settings = new BenchmarkSettings(Tiny, mode, GenBatch: genBatch, Threads: 2, Seconds: 0.02, Reps: 2, Warmup: 1);
         var result = BenchmarkRunner.Run(settings);
         using var json = JsonDocument.Parse(result.ToJson());
         var root = json.RootElement;
@@ -53,7 +53,7 @@ public sealed class BenchmarkContractTests
     public void Profile_shares_name_the_step_phases_and_add_up_to_at_most_the_measured_time(BenchmarkMode mode, int genBatch, string expectedPhase)
     {
         // Two 16-unit gate groups, so the calling thread (whose view the generation profile is) owns one.
-        var settings = new BenchmarkSettings { Config = Tiny with { Hidden = 32 }, Mode = mode, GenBatch = genBatch, Threads = 2, Seconds = 0.02, Reps = 2, Warmup = 1, Profile = true };
+        var settings = new BenchmarkSettings(Tiny with { Hidden = 32 }, mode, GenBatch: genBatch, Threads: 2, Seconds: 0.02, Reps: 2, Warmup: 1, Profile: true);
         using var json = JsonDocument.Parse(BenchmarkRunner.Run(settings).ToJson());
         var shares = json.RootElement.GetProperty("profile").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
         Assert.Contains(expectedPhase, shares.Keys);

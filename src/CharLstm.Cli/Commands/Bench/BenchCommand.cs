@@ -60,19 +60,9 @@ internal static class BenchCommand
                 Batch = given.GetValueOrDefault("batch", preset.Batch),
                 Seq = given.GetValueOrDefault("seq", preset.Seq),
             };
-            var settings = new BenchmarkSettings
-            {
-                Config = chosen,
-                Mode = Enum.Parse<BenchmarkMode>(parse.GetValue(mode)!, ignoreCase: true),
-                GenBatch = parse.GetValue(genBatch),
-                Threads = parse.GetValue(threads),
-                Seconds = parse.GetValue(seconds),
-                Reps = parse.GetValue(reps),
-                Warmup = parse.GetValue(warmup),
-                Seed = parse.GetValue(seed),
-                Profile = parse.GetValue(profile),
-                Overrides = given,
-            };
+            var settings = new BenchmarkSettings(chosen, Enum.Parse<BenchmarkMode>(parse.GetValue(mode)!, ignoreCase: true),
+                GenBatch: parse.GetValue(genBatch), Threads: parse.GetValue(threads), Seconds: parse.GetValue(seconds), Reps: parse.GetValue(reps),
+                Warmup: parse.GetValue(warmup), Seed: parse.GetValue(seed), Profile: parse.GetValue(profile), Overrides: given);
             try
             {
                 settings.Validate();

@@ -3,28 +3,23 @@ using CharLstm.Numerics;
 namespace CharLstm.Cli.Commands.Bench;
 
 /// <summary>How one benchmark run is made. Defaults follow the PyTorch peer.</summary>
-public sealed record BenchmarkSettings
+/// <param name="Config">Model and batch.</param>
+/// <param name="Mode">What to measure.</param>
+/// <param name="GenBatch">Streams sampled at once in <see cref="BenchmarkMode.Generate"/>.</param>
+/// <param name="Threads">Compute threads.</param>
+/// <param name="Seconds">Minimum measured seconds per repetition (per shape in sgemm).</param>
+/// <param name="Reps">Repetitions.</param>
+/// <param name="Warmup">Untimed steps before measuring.</param>
+/// <param name="Seed">Seed of the model's initialisation, the random batches and the sampler.</param>
+/// <param name="Profile">Training and generation: also time each phase of the step (adds a timestamp per phase; reported as <c>profile</c>).</param>
+/// <param name="Overrides">Preset fields overridden on the command line (recorded in the output); null: none.</param>
+public sealed record BenchmarkSettings(
+    BenchmarkConfig Config, BenchmarkMode Mode = BenchmarkMode.Train, int GenBatch = 1, int Threads = 1,
+    double Seconds = 5, int Reps = 5, int Warmup = 3, ulong Seed = 1234, bool Profile = false,
+    IReadOnlyDictionary<string, int>? Overrides = null)
 {
-    /// <summary>Model and batch.</summary>
-    public required BenchmarkConfig Config { get; init; }
-    /// <summary>What to measure.</summary>
-    public BenchmarkMode Mode { get; init; } = BenchmarkMode.Train;
-    /// <summary>Streams sampled at once in <see cref="BenchmarkMode.Generate"/>.</summary>
-    public int GenBatch { get; init; } = 1;
-    /// <summary>Compute threads.</summary>
-    public int Threads { get; init; } = 1;
-    /// <summary>Minimum measured seconds per repetition (per shape in sgemm).</summary>
-    public double Seconds { get; init; } = 5;
-    /// <summary>Repetitions.</summary>
-    public int Reps { get; init; } = 5;
-    /// <summary>Untimed steps before measuring.</summary>
-    public int Warmup { get; init; } = 3;
-    /// <summary>Seed of the model's initialisation, the random batches and the sampler.</summary>
-    public ulong Seed { get; init; } = 1234;
-    /// <summary>Training and generation: also time each phase of the step (adds a timestamp per phase; reported as <c>profile</c>).</summary>
-    public bool Profile { get; init; }
     /// <summary>Preset fields overridden on the command line (recorded in the output).</summary>
-    public IReadOnlyDictionary<string, int> Overrides { get; init; } = new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, int> Overrides { get; init; } = Overrides ?? new Dictionary<string, int>();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()

@@ -9,6 +9,7 @@ namespace CharLstm.Cli.Commands.Train;
 internal sealed class TrainDefinition
 {
     private static readonly TrainingOptions D = Presets.Get("default");
+    private static readonly string DefaultSchedule = D.Schedule.ToString().ToLowerInvariant();
 
     public Argument<string?> Corpus { get; } = new("corpus")
     {
@@ -37,20 +38,12 @@ internal sealed class TrainDefinition
     public Option<float?> Dropout { get; } = new("--dropout") { Description = $"Dropout between layers and before the head, [0,1) (default {D.Dropout})." };
     public Option<int?> Batch { get; } = new("--batch", "-b") { Description = $"Parallel streams per batch (default {D.Batch})." };
     public Option<int?> SeqLen { get; } = new("--seq-len", "-t") { Description = $"Backprop-through-time length (default {D.SeqLen})." };
-    public Option<double?> ValFraction { get; } = new("--val-fraction")
-    {
-        Description = $"Last fraction of the text kept for "
-        + $"validation, [0,1) (default {D.ValFraction})."
-    };
+    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Held-out end of the text, [0,1) (default {D.ValFraction})." };
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam, rmsprop or sgd (default {D.Optimizer})." };
     public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Peak learning rate (default {D.LearningRate})." };
     public Option<double?> Momentum { get; } = new("--momentum") { Description = $"SGD momentum (default {D.Momentum})." };
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay (default 0)." };
-    public Option<string?> Schedule { get; } = new("--schedule")
-    {
-        Description = $"Learning-rate schedule: constant, step or cosine "
-        + $"(default {D.Schedule.ToString().ToLowerInvariant()})."
-    };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = $"LR schedule: constant, step or cosine (default {DefaultSchedule})." };
     public Option<int?> Warmup { get; } = new("--warmup") { Description = $"Warm-up steps of the cosine schedule (default {D.WarmupSteps})." };
     public Option<double?> LrDecay { get; } = new("--lr-decay") { Description = $"Factor of the step schedule (default {D.DecayFactor})." };
     public Option<int?> LrDecayEvery { get; } = new("--lr-decay-every") { Description = $"Steps between step-schedule decays (default {D.DecayEvery})." };
