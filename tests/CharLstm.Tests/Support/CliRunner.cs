@@ -26,18 +26,26 @@ public sealed class CliRunner : IDisposable
     /// <summary>
     /// Runs the CLI as the unprivileged user 'nobody' (uid and gid 65534, through setpriv; the caller
     /// must be root), for what a user without root's privileges meets. The scratch folder is made
-    /// readable to that user.
+    /// readable to that user, and the tool runs from a copy of its assemblies inside it (the build
+    /// output may lie where only root can read, such as under /root).
     /// </summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public Result RunAsNobody(params string[] args)
     {
-        File.SetUnixFileMode(Folder, File.GetUnixFileMode(Folder) | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        return Start(null, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=" + Path.GetTempPath(), "dotnet"], args);
+        string tool = PathOf("tool");
+        Directory.CreateDirectory(tool);
+        foreach (string file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+            if (file.EndsWith(".dll", StringComparison.Ordinal) || file.EndsWith(".json", StringComparison.Ordinal))
+                File.Copy(file, Path.Combine(tool, Path.GetFileName(file)));
+        var readable = UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        File.SetUnixFileMode(Folder, File.GetUnixFileMode(Folder) | readable);
+        File.SetUnixFileMode(tool, File.GetUnixFileMode(tool) | readable);
+        return Start(null, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=" + Path.GetTempPath(), "dotnet"], args, tool);
     }
 
-    public Result RunWithInput(string? stdin, params string[] args) => Start(stdin, ["dotnet"], args);
+    public Result RunWithInput(string? stdin, params string[] args) => Start(stdin, ["dotnet"], args, AppContext.BaseDirectory);
 
-    private Result Start(string? stdin, string[] launcher, string[] args)
+    private Result Start(string? stdin, string[] launcher, string[] args, string toolFolder)
     {
         var psi = new ProcessStartInfo(launcher[0])
         {
@@ -49,7 +57,7 @@ public sealed class CliRunner : IDisposable
             StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var a in launcher.Skip(1)) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CharLstm.Cli.dll"));
+        psi.ArgumentList.Add(Path.Combine(toolFolder, "CharLstm.Cli.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["CHARLSTM_CACHE"] = PathOf("cache"); // never reach the network from tests
         using var p = Process.Start(psi)!;
