@@ -88,6 +88,22 @@ public sealed unsafe class InferenceModel
     /// <summary>The model's shape.</summary>
     public ModelConfig Config { get; }
 
+    /// <summary>Bytes the snapshot holds: packed weights, the input table, the biases.</summary>
+    public long BufferBytes => 4 * (InputTable.LongLength + Weights.Sum(w => w.Capacity) + Bias.Sum(b => b.LongLength) + Head.Capacity + HeadBias.LongLength);
+
+    /// <summary>
+    /// The bytes a snapshot of <paramref name="config"/> holds (<see cref="BufferBytes"/>), computed in 64 bits
+    /// without allocating, so a model too large to generate from is refused before it is built.
+    /// </summary>
+    public static long EstimateBytes(ModelConfig config)
+    {
+        long h = config.HiddenSize, v = config.VocabSize, layers = config.Layers;
+        long width = 4L * GroupUnits * ((h + GroupUnits - 1) / GroupUnits);
+        long headColumns = (v + PackedMatrix.Width - 1) / PackedMatrix.Width * PackedMatrix.Width;
+        long weights = h * width + (layers - 1) * 2 * h * width + layers * width + 16 * (layers + 1);
+        return 4 * (v * width + weights + h * headColumns + v);
+    }
+
     /// <summary>Gate groups: ⌈H / 16⌉.</summary>
     internal int Groups { get; }
 

@@ -77,6 +77,20 @@ public sealed unsafe class InferenceSession : IDisposable
         return (long)batch * perStream < SmallStepMultiplyAdds ? 1 : threads;
     }
 
+    /// <summary>Bytes the session holds: its state, its buffers and its team's scratch.</summary>
+    public long BufferBytes => 4 * (State.H.LongLength + State.C.LongLength + _gates.LongLength + _inputs.Sum(i => i.LongLength) + _top.LongLength
+        + _logits.LongLength + _scratch.LongLength + _tokens.LongLength + (long)ThreadTeam.ScratchFloats * Threads);
+
+    /// <summary>The bytes a session of <paramref name="batch"/> streams on <paramref name="threads"/> holds (<see cref="BufferBytes"/>).</summary>
+    public static long EstimateBytes(ModelConfig config, int batch, int threads)
+    {
+        long h = config.HiddenSize, v = config.VocabSize, layers = config.Layers, b = batch;
+        long width = 4L * InferenceModel.GroupUnits * ((h + InferenceModel.GroupUnits - 1) / InferenceModel.GroupUnits);
+        long floats = 2 * layers * b * h + b * width + (layers - 1) * b * 2 * h + b * h + b * v + threads * (long)InferenceModel.GroupUnits + b
+            + (long)ThreadTeam.ScratchFloats * threads;
+        return 4 * floats;
+    }
+
     /// <summary>Streams in this session.</summary>
     public int Batch { get; }
 

@@ -79,6 +79,34 @@ public sealed unsafe class NetworkPass : IDisposable
     public long BufferBytes => _ctx.BufferBytes + _head.BufferBytes + 8L * _ctx.Rows + 8L * InitialHiddenGradient.Length
         + _layers.Sum(layer => layer.BufferBytes);
 
+    /// <summary>
+    /// The bytes a pass of <paramref name="config"/> over <paramref name="batch"/> × <paramref name="seqLen"/>
+    /// holds once it has run forward and backward (what <see cref="BufferBytes"/> then reports), computed
+    /// in 64 bits without allocating: the activations every layer keeps, the backward scratch, the packed
+    /// weights and the team's scratch.
+    /// </summary>
+    public static long EstimateBytes(ModelConfig config, int batch, int seqLen, int threads)
+    {
+        long n = (long)batch * seqLen, h = config.HiddenSize, v = config.VocabSize, gw = 4 * h, layers = config.Layers;
+        long e = config.EmbeddingSize, input = config.InputSize;
+        static long Panels(long columns) => (columns + PackedMatrix.Width - 1) / PackedMatrix.Width * PackedMatrix.Width;
+        long perLayer = n * gw + 2 * (n + batch) * h + n * h + (config.Dropout > 0 ? 2 * n * h : 0) + h * Panels(gw);
+        long embedding = 2 * v * gw + (config.OneHot ? 0 : e * Panels(gw));
+        long above = (layers - 1) * h * Panels(gw);
+        long head = 3 * n * v + 2 * n + h * Panels(v);
+        // The shared packed buffers hold the largest matrix each is ever asked to pack: a weight for an
+        // input gradient (W_head; W_ih above layer 0; W_ih₀ with an embedding), W_hh for the per-step dh,
+        // and an activation for a weight gradient (H_prev and the output; [x | H_prev] side by side above
+        // layer 0 when H is a whole number of panels; E with an embedding).
+        long weightForDx = Math.Max(v * Panels(h), Math.Max(layers > 1 ? gw * Panels(h) : 0, config.OneHot ? 0 : gw * Panels(input)));
+        long activationForDw = Math.Max(n * Panels(h), Math.Max(layers > 1 && h % PackedMatrix.Width == 0 ? n * 2 * h : 0, v * Panels(e)));
+        long scratch = n * gw + n * h + 2L * batch * h + weightForDx + gw * Panels(h) + activationForDw + (long)ThreadTeam.ScratchFloats * threads;
+        long packed = 2 * layers + 3 + (config.OneHot ? 0 : 1);
+        long slack = 16 * packed; // each packed matrix's room for 64-byte alignment
+        long floats = layers * perLayer + embedding + above + head + scratch + 2 * layers * batch * h + slack;
+        return 4 * floats + 8 * n;
+    }
+
     /// <summary>Runs the batch forward and returns the mean cross-entropy over all B×T positions (nats).</summary>
     /// <param name="model">Parameters (read only).</param>
     /// <param name="inputs">(B, T) input tokens, batch-first.</param>

@@ -13,10 +13,18 @@ public sealed class ParameterLayout
 {
     private readonly Dictionary<string, ParameterTensor> _byName;
 
+    /// <summary>The largest number of parameters a model may have: the largest array .NET makes.</summary>
+    public const long MaxParameters = 0x7FFFFFC7;
+
     /// <summary>Builds the layout of <paramref name="config"/>.</summary>
+    /// <exception cref="ArgumentException">The config is out of range, or has more than <see cref="MaxParameters"/> parameters.</exception>
     public ParameterLayout(ModelConfig config)
     {
         config.Validate();
+        long count = CountParameters(config);
+        if (count > MaxParameters)
+            throw new ArgumentException($"this model would have {count:N0} parameters, more than one buffer can hold ({MaxParameters:N0}); "
+                + "use fewer or smaller layers.");
         var tensors = new List<ParameterTensor>();
         int offset = 0;
         ParameterTensor Add(string name, params int[] shape)
@@ -43,6 +51,17 @@ public sealed class ParameterLayout
         Tensors = tensors;
         Count = offset;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The number of parameters of <paramref name="config"/>, counted in 64 bits, so a size too large
+    /// to allocate can be reported before anything is allocated.
+    /// </summary>
+    public static long CountParameters(ModelConfig config)
+    {
+        long v = config.VocabSize, h = config.HiddenSize, total = config.OneHot ? 0 : v * config.EmbeddingSize;
+        for (int k = 0; k < config.Layers; k++) total += 4 * h * (config.LayerInputSize(k) + h) + 8 * h;
+        return total + v * h + v;
     }
 
     /// <summary>Tensors in state_dict order.</summary>

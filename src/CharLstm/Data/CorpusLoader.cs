@@ -51,9 +51,12 @@ public static class CorpusLoader
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         int textFiles = 0;
         int binaryFiles = 0;
+        long total = 0, bound = Math.Min(MaxBytes, AvailableMemory() / 5);
         foreach ((string relative, string full) in files)
         {
             byte[] bytes = ReadAllBytes(full);
+            total += bytes.Length;
+            if (total > bound) throw TooLarge(folder, total, bound);
             int nul = TextDecoding.IndexOfNul(bytes);
             if (nul >= 0)
             {
@@ -218,11 +221,39 @@ public static class CorpusLoader
         }
     }
 
+    /// <summary>
+    /// The most bytes a corpus may have, a file or a whole folder: the largest array .NET makes. Decoded,
+    /// a corpus takes about five times its size in memory (four bytes per character, then the ids).
+    /// </summary>
+    public const long MaxBytes = 0x7FFFFFC7;
+
+    // Reading stops at the end of the file, at the chunk holding the first NUL byte (the caller then
+    // reports a binary file: /dev/zero or /dev/urandom end there at once), or with an error past
+    // MaxBytes or past the memory this process may use (a device or a pipe that never ends).
     private static byte[] ReadAllBytes(string fullPath)
     {
         try
         {
-            return File.ReadAllBytes(fullPath);
+            using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            long size = file.CanSeek ? file.Length : 0;
+            long bound = Math.Min(MaxBytes, AvailableMemory() / 5);
+            if (size > bound) throw TooLarge(fullPath, size, bound);
+            var buffer = new byte[size > 0 ? size : 1 << 16];
+            int length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length >= bound) throw TooLarge(fullPath, length, bound, endless: true);
+                    Array.Resize(ref buffer, (int)Math.Min(bound, Math.Max(1 << 16, 2L * length)));
+                }
+                int read = file.Read(buffer, length, buffer.Length - length);
+                if (read == 0) break;
+                bool nul = buffer.AsSpan(length, read).IndexOf((byte)0) >= 0;
+                length += read;
+                if (nul) break;
+            }
+            return length == buffer.Length ? buffer : buffer[..length];
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -236,6 +267,17 @@ public static class CorpusLoader
         {
             throw new CorpusException($"Cannot read {fullPath}: {e.Message}", e);
         }
+    }
+
+    // What the garbage collector lets this process use (a container's limit when there is one).
+    private static long AvailableMemory() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    private static CorpusException TooLarge(string fullPath, long size, long bound, bool endless = false)
+    {
+        string what = endless
+            ? $"{fullPath} gave more than {bound:N0} bytes without ending (is it a device or a pipe that never ends?)"
+            : $"{fullPath} has {size:N0} bytes, more than this process can read as a corpus ({bound:N0} bytes)";
+        return new CorpusException($"{what}. Pass a text file of at most {bound:N0} bytes, or split the text and train on a part.");
     }
 
     private static bool TryParseUrl(string pathOrUrl, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Uri? url)

@@ -108,7 +108,8 @@ public static partial class AtomicFile
         }
     }
 
-    internal static bool IsTemporaryName(string fileName) => TemporaryName().IsMatch(fileName);
+    /// <summary>Whether <paramref name="fileName"/> is one of the hidden temporaries <see cref="Write"/> makes.</summary>
+    public static bool IsTemporaryName(string fileName) => TemporaryName().IsMatch(fileName);
 
     [GeneratedRegex(@"^\..+\.[0-9a-f]{16}\.tmp$", RegexOptions.CultureInvariant)]
     private static partial Regex TemporaryName();

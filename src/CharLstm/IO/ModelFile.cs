@@ -149,11 +149,11 @@ public static class ModelFile
     internal static ParameterLayout Layout(ModelConfig config, string where)
     {
         try { return new ParameterLayout(config); }
-        catch (OverflowException e)
+        catch (ArgumentException e)
         {
             throw new ModelFormatException(ModelFormatError.BadMetadata,
                 $"{where}: the hyperparameters (vocabulary {config.VocabSize}, embedding {config.EmbeddingSize}, hidden {config.HiddenSize}, "
-                    + $"layers {config.Layers}) describe more than {int.MaxValue:N0} parameters, more than any model file can hold.", e);
+                    + $"layers {config.Layers}) describe more than {ParameterLayout.MaxParameters:N0} parameters, more than any model can have.", e);
         }
     }
 

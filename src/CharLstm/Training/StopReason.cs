@@ -13,4 +13,6 @@ public enum StopReason
     Cancelled,
     /// <summary>Too many non-finite steps in a row.</summary>
     NonFinite,
+    /// <summary>The loss stayed far above an untrained model's (see <see cref="Trainer.DivergenceLoss"/>).</summary>
+    Diverged,
 }

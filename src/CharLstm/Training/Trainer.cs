@@ -30,6 +30,8 @@ public sealed class Trainer : IDisposable
     private double _elapsedBefore;        // seconds from earlier sessions (resume)
     private readonly Stopwatch _clock = new(); // this session's training time
     private long _savedAtStep = -1;       // step of the last save request
+    private long _validatedAtStep = -1;   // step of the last validation pass
+    private int _divergingSteps;          // steps in a row with a loss above DivergenceLoss
     private int[]? _validationIds;        // the scored part of the validation split, decoded on first use
     private double _lastValidation = double.NaN;
     private double _intervalLoss, _intervalNorm;
@@ -93,6 +95,18 @@ public sealed class Trainer : IDisposable
     public IReadOnlyList<MetricRow> Metrics => _metrics;
     /// <summary>Steps between metrics rows.</summary>
     public int LogInterval { get; init; } = 10;
+    /// <summary>Whether the run has a validation split to score (the last --val-fraction is long enough).</summary>
+    public bool HasValidation => _validation.IsScorable;
+
+    /// <summary>
+    /// A training loss no learning model stays above: ten times an untrained model's (ln V, every
+    /// character equally likely), and at least 20 nats. <see cref="DivergenceSteps"/> steps in a row
+    /// above it end the run with <see cref="StopReason.Diverged"/>: the learning rate is too high.
+    /// </summary>
+    public double DivergenceLoss => Math.Max(10 * Math.Log(Network.Config.VocabSize), 20);
+
+    /// <summary>Steps in a row above <see cref="DivergenceLoss"/> that stop the run.</summary>
+    public const int DivergenceSteps = 10;
 
     /// <summary>After every step.</summary>
     public event Action<StepReport>? StepCompleted;
@@ -152,20 +166,29 @@ public sealed class Trainer : IDisposable
                 outcome.GradientNorm, outcome.Skipped, _lastValidation, Remaining(now, rate)));
 
             if (_guard.ConsecutiveSkipped >= _options.MaxConsecutiveSkips) { reason = StopReason.NonFinite; break; }
+            _divergingSteps = float.IsFinite(loss) && loss > DivergenceLoss ? _divergingSteps + 1 : 0;
+            if (_divergingSteps >= DivergenceSteps) { reason = StopReason.Diverged; break; }
 
             if (epochEnd) _state.Reset(); // the streams start over from the beginning of the split
             bool evalDue = _options.EvalInterval > 0 && Step % _options.EvalInterval == 0;
             if (Step % LogInterval == 0 && !evalDue && !epochEnd) AddMetricRow(cursor.Epoch, lr, double.NaN, now);
             if (evalDue || epochEnd) EvaluateAndReport(cursor.Epoch, lr, now, epochEnd);
         }
-        // Close the run with an evaluation at the final step, unless the last one already was there.
+        // Close the run with a validation of its final weights, unless the last pass already was at this
+        // step. An interrupted run saves without one (Ctrl-C should exit promptly), and a run that went
+        // non-finite or diverged has nothing worth scoring.
         bool isBest = false;
-        if (Step > 0 && (_metrics.Count == 0 || _metrics[^1].Step != Step))
+        if (Step > 0 && _validatedAtStep != Step)
         {
-            // Ctrl-C should exit promptly: save, but skip the validation pass.
             double val = double.NaN;
-            if (reason is not (StopReason.NonFinite or StopReason.Cancelled)) (val, isBest) = Validate(_batches.Cursor.Epoch, epochEnd: false);
-            AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
+            if (reason is not (StopReason.NonFinite or StopReason.Cancelled or StopReason.Diverged))
+                (val, isBest) = Validate(_batches.Cursor.Epoch, epochEnd: false);
+            if (_metrics.Count > 0 && _metrics[^1].Step == Step) // a log row at this very step: it gets the validation
+            {
+                _metrics[^1] = _metrics[^1] with { ValidationLoss = val };
+                _lastValidation = double.IsNaN(val) ? _lastValidation : val;
+            }
+            else AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
         }
         // The last evaluation may already have saved this very step; saving it again would only
         // duplicate files (and, with --keep, a step-numbered copy).
@@ -189,6 +212,7 @@ public sealed class Trainer : IDisposable
     private (double Loss, bool IsBest) Validate(int epoch, bool epochEnd)
     {
         if (!_validation.IsScorable) return (double.NaN, false);
+        _validatedAtStep = Step;
         var score = ScoreValidation();
         bool isBest = UpdateBest(score.MeanNats);
         Evaluated?.Invoke(new EvaluationReport(Step, epoch, score, isBest, epochEnd));
@@ -313,6 +337,7 @@ public sealed class Trainer : IDisposable
         _elapsedBefore = cp.ElapsedSeconds;
         _metrics.AddRange(cp.Metrics);
         _lastValidation = _metrics.LastOrDefault(m => !double.IsNaN(m.ValidationLoss))?.ValidationLoss ?? double.NaN;
+        _validatedAtStep = _metrics.LastOrDefault(m => !double.IsNaN(m.ValidationLoss))?.Step ?? -1;
     }
 
     private static string VocabularyDifference(string[] saved, string[] current)

@@ -10,4 +10,6 @@ internal static class ExitCodes
     public const int BadUsage = 2;
     /// <summary>Interrupted by Ctrl-C (128 + SIGINT).</summary>
     public const int Interrupted = 130;
+    /// <summary>Stopped by SIGTERM (timeout, docker stop, systemd, Slurm) after saving: 128 + SIGTERM.</summary>
+    public const int Terminated = 143;
 }

@@ -22,6 +22,15 @@ internal sealed class RunFolder(string path)
 
     public bool HoldsRun => File.Exists(Checkpoint) || File.Exists(Last) || File.Exists(Best);
 
+    /// <summary>The files of a folder that is not a run (none when it is missing, empty or a run): what a new run must not replace.</summary>
+    public IReadOnlyList<string> ForeignFiles => !Directory.Exists(Path) || HoldsRun ? []
+        : [.. Directory.EnumerateFileSystemEntries(Path).Select(System.IO.Path.GetFileName).OfType<string>()
+            .Where(n => !AtomicFile.IsTemporaryName(n)).Order()];
+
+    /// <summary>The run's files that exist, for the closing line.</summary>
+    public IEnumerable<string> Written => new[] { Best, Last, Checkpoint, Metrics, Config, PlotPng, PlotSvg }
+        .Where(File.Exists).Select(f => System.IO.Path.GetFileName(f)!);
+
     public void WriteConfig(TrainingOptions options, Model.ModelConfig model, string corpusName, string corpusSha256, long corpusChars, int parameterCount)
     {
         var doc = new Dictionary<string, object>
@@ -51,28 +60,37 @@ internal sealed class RunFolder(string path)
     }
 
     /// <summary>Train and validation loss against characters seen, as PNG and SVG.</summary>
-    public void WritePlot(IReadOnlyList<MetricRow> rows, string title)
+    public void WritePlot(IReadOnlyList<MetricRow> rows, string title, int vocabSize)
     {
         var train = rows.Where(r => double.IsFinite(r.TrainLoss)).ToArray();
         var val = rows.Where(r => double.IsFinite(r.ValidationLoss)).ToArray();
         if (train.Length == 0 && val.Length == 0) return;
+        // The loss axis ends at three times an untrained model's loss (ln V) or at the highest value,
+        // whichever is lower; a diverged run's values above it are drawn at it, so the axis keeps
+        // readable numbers and the curves stay visible.
+        double highest = train.Select(r => r.TrainLoss).Concat(val.Select(r => r.ValidationLoss)).Max();
+        double top = Math.Min(highest, 3 * Math.Log(Math.Max(vocabSize, 2)));
+        bool clipped = highest > top;
+        double Clip(double loss) => Math.Min(loss, top);
         var plot = new ScottPlot.Plot();
         // ScottPlot picks a serif face by default and draws nothing where no font is installed; DejaVu Sans ships with fonts-dejavu-core.
         plot.Font.Set("DejaVu Sans");
         if (train.Length > 0)
         {
-            var s = plot.Add.Scatter(train.Select(r => (double)r.CharactersSeen).ToArray(), train.Select(r => r.TrainLoss).ToArray());
+            var s = plot.Add.Scatter(train.Select(r => (double)r.CharactersSeen).ToArray(), train.Select(r => Clip(r.TrainLoss)).ToArray());
             s.LegendText = "train";
             s.MarkerSize = 0;
             s.LineWidth = 2;
         }
         if (val.Length > 0)
         {
-            var s = plot.Add.Scatter(val.Select(r => (double)r.CharactersSeen).ToArray(), val.Select(r => r.ValidationLoss).ToArray());
+            var s = plot.Add.Scatter(val.Select(r => (double)r.CharactersSeen).ToArray(), val.Select(r => Clip(r.ValidationLoss)).ToArray());
             s.LegendText = "validation";
             s.MarkerSize = 5;
             s.LineWidth = 2;
         }
+        plot.Axes.SetLimitsY(0, top * 1.05);
+        if (clipped) title += $" (losses above {top:F1} drawn at {top:F1})";
         plot.Title(title);
         plot.XLabel("characters seen");
         plot.YLabel("loss (nats per character)");

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CharLstm.Data;
 using CharLstm.IO;
 using CharLstm.Model;
@@ -17,11 +18,12 @@ internal static class TrainCommand
 
     private static int Run(TrainDefinition def, ParseResult r)
     {
-        // ---- options and the run folder ----
+        // ---- options, and the run folder checked before anything is read or downloaded ----
+        string? source = r.GetValue(def.Corpus);
         string? resumeDir = r.GetValue(def.Resume);
         TrainingCheckpoint? checkpoint = null;
-        RunFolder folder;
         TrainingOptions options;
+        RunFolder folder;
         if (resumeDir is not null)
         {
             folder = new RunFolder(resumeDir);
@@ -35,22 +37,14 @@ internal static class TrainCommand
         else
         {
             options = def.Resolve(r);
-            folder = new RunFolder(r.GetValue(def.Out) ?? "");
+            folder = new RunFolder(r.GetValue(def.Out) ?? Path.Combine("runs", SafeName(ExpectedCorpusName(source))));
+            CheckNewRunFolder(folder, r.GetValue(def.Overwrite));
         }
         int keep = r.GetValue(def.Keep) ?? 0;
         if (keep < 0) throw new UsageException($"--keep must be 0 or more, got {keep}.");
 
         // ---- 1. the corpus ----
-        var corpus = LoadCorpus(r.GetValue(def.Corpus), def.Text.Read(r));
-        if (resumeDir is null)
-        {
-            folder = new RunFolder(r.GetValue(def.Out) ?? Path.Combine("runs", SafeName(corpus.Name)));
-            if (folder.HoldsRun && !r.GetValue(def.Overwrite))
-                throw new InputException($"'{folder.Path}' already holds a training run. Continue it with --resume {folder.Path}, "
-                    + $"choose another --out folder, or pass --overwrite to replace it.");
-            Directory.CreateDirectory(folder.Path);
-            AtomicFile.CleanStaleTemporaries(folder.Path);
-        }
+        var corpus = LoadCorpus(source, def.Text.Read(r));
 
         // ---- 2. vectorise ----
         Vocabulary vocabulary = checkpoint is null ? Vocabulary.Build(corpus.Scalars) : Vocabulary.FromStrings(checkpoint.Vocabulary);
@@ -59,16 +53,18 @@ internal static class TrainCommand
                 + $"but the corpus given now is '{corpus.Name}' (sha256 {corpus.Sha256[..12]}…). Pass the original corpus to resume.");
         var encoded = EncodedCorpus.Encode(corpus, vocabulary);
 
-        // ---- 3. the model ----
+        // ---- 3. the model, once it is known to fit ----
         var config = options.ModelConfig(vocabulary.Size);
+        CheckMemory(config, options);
         var network = checkpoint is null ? LstmModel.CreateInitialized(config, new Rng(options.Seed), options.ForgetBiasOne) : new LstmModel(config);
         var model = new CharLanguageModel(network, vocabulary);
-
-        // ---- 4. train ----
         Trainer trainer;
         try { trainer = new Trainer(network, vocabulary, corpus, encoded, options, checkpoint); }
         catch (InvalidOperationException e) { throw new InputException(e.Message); }
         using var disposeTrainer = trainer;
+
+        // ---- 4. the run folder: made only now, when nothing left can refuse the run ----
+        if (checkpoint is null) StartRunFolder(folder);
         folder.WriteConfig(options, config, corpus.Name, corpus.Sha256, corpus.Length, network.Parameters.Length);
 
         var view = ProgressView.Create(r.GetValue(def.Plain));
@@ -90,22 +86,36 @@ internal static class TrainCommand
             if (save.IsBest) view.Line($"saved best model to {folder.Best}");
         };
 
+        // Ctrl-C (SIGINT) and SIGTERM (a timeout, docker stop, systemd, Slurm) both finish the step and save.
         using var cancel = new CancellationTokenSource();
+        bool terminated = false;
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
-            e.Cancel = true; // finish the step, save, then exit 130
+            e.Cancel = true;
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            terminated = true;
+            cancel.Cancel();
+        });
         StopReason reason;
         try { reason = view.Show(() => trainer.Run(cancel.Token)); }
         finally { Console.CancelKeyPress -= onCancel; }
 
+        string resume = ResumeCommand(folder, source, r, def);
         Console.WriteLine(reason switch
         {
-            StopReason.Cancelled => $"interrupted at step {trainer.Step:N0}; saved {folder.Checkpoint}. Continue with: charlstm train --resume {folder.Path}",
-            StopReason.NonFinite => $"stopped: {options.MaxConsecutiveSkips} steps in a row had a non-finite loss "
-                + $"or gradient. The last good state is in {folder.Checkpoint}; try a lower --lr or --clip.",
+            StopReason.Cancelled => $"{(terminated ? "stopped by SIGTERM" : "interrupted")} at step {trainer.Step:N0}; saved {folder.Checkpoint}. "
+                + $"Continue with: {resume}",
+            StopReason.NonFinite => $"stopped: {options.MaxConsecutiveSkips} steps in a row had a non-finite loss or gradient. "
+                + (File.Exists(folder.Checkpoint) ? $"The last good state is in {folder.Checkpoint}. " : "Nothing was saved. ")
+                + $"Start again with a lower --lr (now {options.LearningRate}){(options.Clip > 0 ? "" : " or a --clip such as 5")}.",
+            StopReason.Diverged => $"stopped: the training loss stayed above {trainer.DivergenceLoss:F1} nats/char (ten times an untrained model's) for "
+                + $"{Trainer.DivergenceSteps} steps: training diverged. Start again with a lower --lr (now {options.LearningRate})"
+                + $"{(options.Clip > 0 ? "" : " or a --clip such as 5")}.",
             StopReason.TimeBudget => $"time budget used after {trainer.Step:N0} steps.",
             StopReason.MaxSteps => $"reached --max-steps {options.MaxSteps:N0}.",
             _ => $"finished {options.Epochs} epoch(s).",
@@ -113,13 +123,45 @@ internal static class TrainCommand
         if (!double.IsNaN(trainer.BestValidationLoss))
             Console.WriteLine($"best validation loss {trainer.BestValidationLoss:F4} nats/char ({trainer.BestValidationLoss / Math.Log(2):F4} "
                 + $"bits/char); model: {(File.Exists(folder.Best) ? folder.Best : folder.Last)}");
-        Console.WriteLine($"files: {folder.Path}/ (last.safetensors, best.safetensors, metrics.csv, loss.png, config.json)");
+        Console.WriteLine($"files: {folder.Path}/ ({string.Join(", ", folder.Written)})");
         return reason switch
         {
-            StopReason.Cancelled => ExitCodes.Interrupted,
-            StopReason.NonFinite => ExitCodes.BadInput,
+            StopReason.Cancelled => terminated ? ExitCodes.Terminated : ExitCodes.Interrupted,
+            StopReason.NonFinite or StopReason.Diverged => ExitCodes.BadInput,
             _ => ExitCodes.Ok,
         };
+    }
+
+    // A new run goes into a folder that is missing or empty, or that holds a run it may replace
+    // (--overwrite); never into a folder of other files, whose config.json or metrics.csv it would overwrite.
+    private static void CheckNewRunFolder(RunFolder folder, bool overwrite)
+    {
+        if (folder.HoldsRun && !overwrite)
+            throw new InputException($"'{folder.Path}' already holds a training run. Continue it with --resume {folder.Path}, "
+                + $"choose another --out folder, or pass --overwrite to replace it.");
+        if (folder.ForeignFiles is { Count: > 0 } files)
+            throw new InputException($"'{folder.Path}' is not empty and holds no training run ({string.Join(", ", files.Take(5))}"
+                + $"{(files.Count > 5 ? $" and {files.Count - 5} more" : "")}); a run would write its files among them. Choose a new or empty --out folder.");
+        if (File.Exists(folder.Path))
+            throw new InputException($"--out: '{folder.Path}' is a file, not a folder. Choose a new or empty --out folder.");
+    }
+
+    private static void StartRunFolder(RunFolder folder)
+    {
+        Directory.CreateDirectory(folder.Path);
+        AtomicFile.CleanStaleTemporaries(folder.Path);
+        // --overwrite: the old run's best model is not this run's; only a validation of this run may write best.
+        File.Delete(folder.Best);
+    }
+
+    // Refuses, before anything is allocated, a model this process cannot hold.
+    private static void CheckMemory(ModelConfig config, TrainingOptions options)
+    {
+        var need = TrainingMemory.Estimate(config, options);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - GC.GetTotalMemory(forceFullCollection: false);
+        if (need.Total <= available) return;
+        throw new UsageException($"training this model needs about {need}, more than the {TrainingMemory.Gigabytes(available)} this process "
+            + $"may use. Lower --hidden (now {config.HiddenSize}), --layers ({config.Layers}), --batch ({options.Batch}) or --seq-len ({options.SeqLen}).");
     }
 
     private static void SaveAll(Trainer trainer, CharLanguageModel model, RunFolder folder, SaveRequest save, Corpus corpus, int keep)
@@ -129,10 +171,36 @@ internal static class TrainCommand
         CheckpointRotation.PreserveLast(folder.Path, keep); // --keep N: the previous last files get step-numbered names
         CheckpointFile.Save(trainer.CaptureCheckpoint(), folder.Checkpoint);
         model.Save(folder.Last);
-        // Without a validation split there is no "best": it mirrors the latest model.
-        if (save.IsBest || double.IsNaN(trainer.BestValidationLoss)) model.Save(folder.Best);
+        // best.safetensors only ever holds weights a validation chose; without a validation split there
+        // is nothing to choose by, and it mirrors the latest model.
+        if (save.IsBest || !trainer.HasValidation) model.Save(folder.Best);
         folder.WriteMetrics(trainer.Metrics);
-        folder.WritePlot(trainer.Metrics, $"{corpus.Name}: {model.Config.Layers}×{model.Config.HiddenSize} LSTM");
+        folder.WritePlot(trainer.Metrics, $"{corpus.Name}: {model.Config.Layers}×{model.Config.HiddenSize} LSTM", model.Config.VocabSize);
+    }
+
+    // The command that continues this run: the corpus as it was given, and the text options.
+    private static string ResumeCommand(RunFolder folder, string? source, ParseResult r, TrainDefinition def)
+    {
+        var parts = new List<string> { "charlstm", "train", "--resume", folder.Path };
+        if (source is not null) parts.Add(source);
+        var text = def.Text.Read(r);
+        if (text.Lowercase) parts.Add("--lowercase");
+        if (text.NormalizeNewlines) parts.Add("--normalize-newlines");
+        if (text.InvalidUtf8 == InvalidUtf8Mode.Replace) parts.AddRange(["--invalid-utf8", "replace"]);
+        static string Quoted(string p) => p.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'') ? $"'{p.Replace("'", "'\\''", StringComparison.Ordinal)}'" : p;
+        return string.Join(' ', parts.Select(Quoted));
+    }
+
+    // The name the corpus will have (so the default run folder can be checked before a download).
+    private static string ExpectedCorpusName(string? source)
+    {
+        if (source is null) return DefaultCorpus.FileName;
+        if (source.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(source, UriKind.Absolute, out var url))
+        {
+            string name = Uri.UnescapeDataString(url.Segments[^1]).Trim('/');
+            return name.Length == 0 ? url.Host : name;
+        }
+        return Path.GetFileName(Path.TrimEndingDirectorySeparator(source));
     }
 
     private static Corpus LoadCorpus(string? source, CorpusOptions options)
