@@ -84,6 +84,20 @@ public static class TextScalars
         return $"'{rune}' ({code})";
     }
 
+    /// <summary>
+    /// One character as it can be shown in a line of text: itself when it prints (a space too),
+    /// <c>\n</c>, <c>\r</c>, <c>\t</c> and <c>\\</c> escaped, and <c>&lt;U+200B&gt;</c> for one that would not show.
+    /// </summary>
+    public static string Show(int scalar) => scalar switch
+    {
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        '\\' => "\\\\",
+        _ when Describe(scalar).StartsWith('\'') => new Rune(scalar).ToString(),
+        _ => $"<{Describe(scalar)}>",
+    };
+
     /// <summary>Describes up to <paramref name="limit"/> characters, comma-separated, then "and N more".</summary>
     internal static string DescribeList(IReadOnlyList<int> scalars, int limit = 20)
     {

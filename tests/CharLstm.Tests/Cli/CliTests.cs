@@ -114,6 +114,8 @@ public sealed class CliTests(TrainedRunFixture run, ITestOutputHelper output) : 
         Assert.Contains(" ", json.RootElement.GetProperty("vocabulary").EnumerateArray().Select(e => e.GetString()));
         var text = run.Cli.Run("inspect", run.RunFolder);
         Assert.Contains("lstm.weight_hh_l0", text.Stdout);
+        // The newline is shown escaped and the space as itself, in vocabulary order.
+        Assert.Contains("characters: \\n .a", text.Stdout);
     }
 
     [Fact]

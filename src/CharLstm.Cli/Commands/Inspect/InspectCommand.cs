@@ -52,8 +52,7 @@ internal static class InspectCommand
                 + $"{(c.OneHot ? "one-hot" : $"embedding {c.EmbeddingSize}")}, dropout {c.Dropout}");
             Console.WriteLine($"parameters:  {lm.Network.Parameters.Length:N0}");
             foreach (var t in lm.Network.Layout.Tensors) Console.WriteLine($"  {t.Name,-22} [{string.Join(", ", t.Shape)}]");
-            string shown = string.Concat(vocab.Select(v =>
-                TextScalars.Describe(char.ConvertToUtf32(v, 0)) is var d && d.StartsWith('\'') && d.Length <= 4 ? v : "·"));
+            string shown = string.Concat(lm.Vocabulary.Scalars.ToArray().Select(TextScalars.Show));
             Console.WriteLine($"vocabulary:  {c.VocabSize} characters: {shown}");
             if (s is not null)
             {
