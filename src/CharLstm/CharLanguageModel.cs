@@ -17,13 +17,14 @@ public sealed class CharLanguageModel
 
     /// <summary>Pairs a network with its vocabulary.</summary>
     /// <exception cref="ArgumentException">The vocabulary size differs from the network's.</exception>
-    public CharLanguageModel(LstmModel network, Vocabulary vocabulary, TrainingSummary? summary = null)
+    public CharLanguageModel(LstmModel network, Vocabulary vocabulary, TrainingSummary? summary = null, CorpusOptions? textOptions = null)
     {
         if (network.Config.VocabSize != vocabulary.Size)
             throw new ArgumentException($"The vocabulary has {vocabulary.Size} characters but the network expects {network.Config.VocabSize}.");
         Network = network;
         Vocabulary = vocabulary;
         Summary = summary;
+        TextOptions = textOptions ?? CorpusOptions.Default;
     }
 
     /// <summary>Loads and validates a model file (see <see cref="ModelFile"/>).</summary>
@@ -31,14 +32,14 @@ public sealed class CharLanguageModel
     public static CharLanguageModel Load(string path)
     {
         var contents = ModelFile.Load(path);
-        return new CharLanguageModel(contents.Network, contents.Vocabulary, contents.Summary);
+        return new CharLanguageModel(contents.Network, contents.Vocabulary, contents.Summary, contents.TextOptions);
     }
 
     /// <summary>Writes the model file atomically: a crash mid-write leaves the previous file intact.</summary>
     public void Save(string path) => ModelFile.Save(path, FileContents);
 
     /// <summary>What <see cref="Save"/> writes.</summary>
-    public ModelFileContents FileContents => new(Network, Vocabulary, Summary);
+    public ModelFileContents FileContents => new(Network, Vocabulary, Summary, TextOptions);
 
     /// <summary>The LSTM and its parameters.</summary>
     public LstmModel Network { get; }
@@ -46,6 +47,11 @@ public sealed class CharLanguageModel
     public Vocabulary Vocabulary { get; }
     /// <summary>Training record, when known.</summary>
     public TrainingSummary? Summary { get; set; }
+    /// <summary>
+    /// How the training text was read: prompts and texts given as strings are lower-cased and have their
+    /// newlines normalised the same way (<see cref="TextDecoding.Normalize"/>) before they meet the vocabulary.
+    /// </summary>
+    public CorpusOptions TextOptions { get; set; }
     /// <summary>The model's shape.</summary>
     public ModelConfig Config => Network.Config;
 
@@ -76,16 +82,17 @@ public sealed class CharLanguageModel
 
     private int[] EncodePrompt(string text, UnknownMode unknown)
     {
-        int[] ids = Vocabulary.Encode(TextScalars.FromString(text), unknown, out _);
+        int[] ids = Vocabulary.Encode(TextDecoding.Normalize(TextScalars.FromString(text), TextOptions), unknown, out _);
         return ids.Length == 0 ? [StartCharacter] : ids;
     }
 
     /// <summary>
     /// Mean loss on <paramref name="text"/>, read as one stream from a zero state: every character
-    /// after the first is predicted from all before it.
+    /// after the first is predicted from all before it. The text is first normalised as the training
+    /// text was (<see cref="TextOptions"/>).
     /// </summary>
     public EvaluationResult Evaluate(string text, UnknownMode unknown = UnknownMode.Error)
-        => Evaluate(TextScalars.FromString(text), unknown);
+        => Evaluate(TextDecoding.Normalize(TextScalars.FromString(text), TextOptions), unknown);
 
     /// <summary>As <see cref="Evaluate(string, UnknownMode)"/>, for text already decoded to Unicode scalar values (e.g. a <see cref="Corpus"/>).</summary>
     public EvaluationResult Evaluate(ReadOnlySpan<int> scalars, UnknownMode unknown = UnknownMode.Error)

@@ -83,6 +83,28 @@ public static class TextDecoding
         }
     }
 
+    /// <summary>
+    /// Applies <paramref name="options"/>' newline normalisation and lower-casing to text that is already
+    /// decoded (a prompt typed on the command line, a string given to the library), the same way
+    /// <see cref="Decode"/> applies them to bytes, so a model trained on lower-cased text reads "ROMEO:" as "romeo:".
+    /// </summary>
+    public static int[] Normalize(ReadOnlySpan<int> scalars, CorpusOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var output = new List<int>(scalars.Length);
+        for (int i = 0; i < scalars.Length; i++)
+        {
+            int scalar = scalars[i];
+            if (scalar == '\r' && options.NormalizeNewlines)
+            {
+                if (i + 1 < scalars.Length && scalars[i + 1] == '\n') continue;
+                scalar = '\n';
+            }
+            output.Add(options.Lowercase ? ToLower(scalar) : scalar);
+        }
+        return [.. output];
+    }
+
     /// <summary>The byte offset of the first NUL byte, or -1: text files have none, binary files almost always do.</summary>
     internal static int IndexOfNul(ReadOnlySpan<byte> bytes) => bytes.IndexOf((byte)0);
 

@@ -48,6 +48,7 @@ public static class ModelFile
                 ["tool_version"] = s.ToolVersion,
             }, Json);
         }
+        if (model.TextOptions is { } text) metadata[TextOptionsKey] = WriteTextOptions(text);
         var tensors = model.Network.Layout.Tensors
             .Select(t => new TensorEntry(t.Name, t.Shape, model.Network.Parameters.AsSpan(t.Offset, t.Length).ToArray()))
             .ToList();
@@ -68,7 +69,7 @@ public static class ModelFile
         // Only now is the size trusted: every tensor the layout needs is in the file with its exact shape.
         var network = new LstmModel(config);
         CopyTensors(file, layout, network.Parameters, prefix: "");
-        return new ModelFileContents(network, vocabulary, ReadSummary(file.Metadata, where));
+        return new ModelFileContents(network, vocabulary, ReadSummary(file.Metadata, where), ReadTextOptions(file.Metadata, where));
     }
 
     internal static Dictionary<string, string> ConfigMetadata(ModelConfig c, string[] vocabulary, string format) => new()
@@ -200,6 +201,40 @@ public static class ModelFile
     {
         foreach (var t in layout.Tensors)
             file.Get(prefix + t.Name).Data.CopyTo(destination, t.Offset);
+    }
+
+    /// <summary>The metadata key of how the training text was read.</summary>
+    public const string TextOptionsKey = "charlstm.text_options";
+
+    internal static string WriteTextOptions(CorpusOptions text) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["lowercase"] = text.Lowercase,
+        ["normalize_newlines"] = text.NormalizeNewlines,
+        ["invalid_utf8"] = text.InvalidUtf8 == InvalidUtf8Mode.Replace ? "replace" : "error",
+    }, Json);
+
+    private static CorpusOptions? ReadTextOptions(IReadOnlyDictionary<string, string> meta, string where)
+    {
+        if (!meta.TryGetValue(TextOptionsKey, out string? json)) return null;
+        ModelFormatException Bad(string what) => new(ModelFormatError.BadMetadata,
+            $"{where}: '{TextOptionsKey}' {what}; expected "
+            + $"{{\"lowercase\": true|false, \"normalize_newlines\": true|false, \"invalid_utf8\": \"error\"|\"replace\"}}.");
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var r = doc.RootElement;
+            if (r.ValueKind != JsonValueKind.Object) throw Bad("is not a JSON object");
+            bool Flag(string key) => !r.TryGetProperty(key, out var v) ? false
+                : v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw Bad($"has a '{key}' that is not true or false");
+            string mode = r.TryGetProperty("invalid_utf8", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "error";
+            if (mode is not ("error" or "replace")) throw Bad($"has invalid_utf8 '{mode}'");
+            return new CorpusOptions
+            {
+                Lowercase = Flag("lowercase"), NormalizeNewlines = Flag("normalize_newlines"),
+                InvalidUtf8 = mode == "replace" ? InvalidUtf8Mode.Replace : InvalidUtf8Mode.Error
+            };
+        }
+        catch (JsonException) { throw Bad("is not valid JSON"); }
     }
 
     private static TrainingSummary? ReadSummary(IReadOnlyDictionary<string, string> meta, string where)

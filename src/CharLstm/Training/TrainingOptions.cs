@@ -1,3 +1,4 @@
+using CharLstm.Data;
 using CharLstm.Model;
 
 namespace CharLstm.Training;
@@ -25,6 +26,8 @@ public sealed record TrainingOptions
     public int Batch { get; init; } = 64;
     /// <summary>Truncated backprop-through-time length.</summary>
     public int SeqLen { get; init; } = 100;
+    /// <summary>How the corpus' bytes become characters (UTF-8 handling, lower-casing, newlines); kept with the model.</summary>
+    public CorpusOptions Text { get; init; } = CorpusOptions.Default;
     /// <summary>Last fraction of the corpus kept for validation (0 allowed).</summary>
     public double ValFraction { get; init; } = 0.1;
 

@@ -167,4 +167,31 @@ public sealed class HardeningTests : IDisposable
         foreach (var name in files[(files.IndexOf('(') + 1)..files.IndexOf(')')].Split(", "))
             Assert.True(File.Exists(_cli.PathOf(Path.Combine("f", name))), name);
     }
+
+    [Fact]
+    public void A_resume_refuses_changes_to_the_run_applies_the_rest_and_says_so()
+    {
+        _cli.WriteCorpus();
+        Assert.Equal(0, _cli.Run(["train", "corpus.txt", .. Tiny, "--max-steps", "4", "--eval-interval", "2", "--out", "r"]).ExitCode);
+
+        var refused = _cli.Run("train", "corpus.txt", "--resume", "r", "--hidden", "32", "--lowercase", "--max-steps", "8");
+        NoStackTrace(refused);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--hidden 32 (the run has 16)", refused.Stderr);
+        Assert.Contains("--lowercase", refused.Stderr);
+        Assert.Equal(4, CheckpointFile.Load(_cli.PathOf("r/last.checkpoint.safetensors")).Step);
+
+        var nothing = _cli.Run("train", "corpus.txt", "--resume", "r");
+        Assert.Equal(2, nothing.ExitCode);
+        Assert.Contains("nothing to do", nothing.Stderr);
+        Assert.Contains("--max-steps", nothing.Stderr);
+
+        var more = _cli.Run("train", "corpus.txt", "--resume", "r", "--max-steps", "6", "--lr", "0.001", "--plain");
+        Assert.Equal(0, more.ExitCode);
+        Assert.Contains("--max-steps 6 (was 4)", more.All);
+        Assert.Contains("--lr 0.001 (was ", more.All);
+        var checkpoint = CheckpointFile.Load(_cli.PathOf("r/last.checkpoint.safetensors"));
+        Assert.Equal(6, checkpoint.Step);
+        Assert.Equal(0.001, checkpoint.Options.LearningRate, 9);
+    }
 }

@@ -190,6 +190,22 @@ public class ModelFileTests
         Fails(tensors, meta, ModelFormatError.BadVocabulary, "no vocabulary");
     }
 
+    [Fact]
+    public void Text_options_round_trip_and_bad_ones_are_bad_metadata()
+    {
+        var text = new CharLstm.Data.CorpusOptions { Lowercase = true, NormalizeNewlines = true, InvalidUtf8 = CharLstm.Data.InvalidUtf8Mode.Replace };
+        var loaded = LoadModel(Bytes(NewModel(VocabularyText) with { TextOptions = text }));
+        Assert.Equal(text, loaded.TextOptions);
+        Assert.Null(LoadModel(Bytes(NewModel(VocabularyText))).TextOptions); // files from before the key: nothing recorded
+
+        var (tensors, meta) = Valid();
+        foreach (string bad in new[] { "[]", "{\"lowercase\": 1}", "{\"invalid_utf8\": \"ignore\"}", "not json" })
+        {
+            meta[ModelFile.TextOptionsKey] = bad;
+            Fails(tensors, meta, ModelFormatError.BadMetadata, ModelFile.TextOptionsKey);
+        }
+    }
+
     // ---- values ----
 
     [Theory]

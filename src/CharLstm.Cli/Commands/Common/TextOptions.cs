@@ -2,7 +2,7 @@ using CharLstm.Data;
 
 namespace CharLstm.Cli.Commands.Common;
 
-/// <summary>Options that decide how text files are read, shared by train and eval.</summary>
+/// <summary>Options that decide how text is read, shared by train, generate and eval.</summary>
 internal sealed class TextOptions
 {
     public Option<InvalidUtf8Mode> InvalidUtf8 { get; } = new("--invalid-utf8")
@@ -31,5 +31,16 @@ internal sealed class TextOptions
         InvalidUtf8 = result.GetValue(InvalidUtf8),
         Lowercase = result.GetValue(Lowercase),
         NormalizeNewlines = result.GetValue(NormalizeNewlines),
+    };
+
+    /// <summary>
+    /// The options a model was trained with (<paramref name="basis"/>, kept in its file), with each option
+    /// the user typed laid over them: generate and eval read text as the training text was read.
+    /// </summary>
+    public CorpusOptions ReadOver(ParseResult result, CorpusOptions basis) => new()
+    {
+        InvalidUtf8 = result.GetResult(InvalidUtf8) is { Implicit: false } ? result.GetValue(InvalidUtf8) : basis.InvalidUtf8,
+        Lowercase = result.GetValue(Lowercase) || basis.Lowercase,
+        NormalizeNewlines = result.GetValue(NormalizeNewlines) || basis.NormalizeNewlines,
     };
 }

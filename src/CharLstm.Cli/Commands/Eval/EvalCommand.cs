@@ -9,7 +9,7 @@ internal static class EvalCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "Model file, or a training output folder (uses best.safetensors).", Required = true };
-        var path = new Argument<string>("text") { Description = "The text file to score." };
+        var path = new Argument<string>("text") { Description = "The text to score: a file, a folder of text files, or an http(s) URL." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var unknown = new Option<UnknownMode>("--unknown")
         {
@@ -32,7 +32,10 @@ internal static class EvalCommand
         command.SetAction(r => Guarded.Run("eval", () =>
         {
             var lm = ModelLocator.Load(r.GetValue(model)!);
-            var corpus = CorpusLoader.LoadPath(r.GetValue(path)!, text.Read(r), m => Console.Error.WriteLine($"warning: {m}"));
+            // The text is read as the training text was (the model's text options), or as the options typed say; a URL is
+            // downloaded once into the cache, as train does.
+            var corpus = CorpusLoader.LoadAsync(r.GetValue(path)!, text.ReadOver(r, lm.TextOptions), CorpusDownloadOptions.Default,
+                m => Console.Error.WriteLine($"warning: {m}"), CancellationToken.None).GetAwaiter().GetResult();
             EvaluationResult result;
             try { result = lm.Evaluate(corpus.Scalars, r.GetValue(unknown)); }
             catch (CorpusException e) { throw new InputException(e.Message + " Pass --unknown skip to drop them."); }

@@ -23,6 +23,7 @@ internal static class TrainCommand
         string? resumeDir = r.GetValue(def.Resume);
         TrainingCheckpoint? checkpoint = null;
         TrainingOptions options;
+        IReadOnlyList<string> changes = [];
         RunFolder folder;
         if (resumeDir is not null)
         {
@@ -32,7 +33,7 @@ internal static class TrainCommand
                     + $"there is nothing to resume. Name the --out folder of an earlier 'charlstm train' run.");
             AtomicFile.CleanStaleTemporaries(folder.Path);
             checkpoint = CheckpointFile.Load(folder.Checkpoint);
-            options = def.ResolveForResume(r, checkpoint.Options);
+            (options, changes) = def.ResolveForResume(r, checkpoint);
         }
         else
         {
@@ -44,7 +45,7 @@ internal static class TrainCommand
         if (keep < 0) throw new UsageException($"--keep must be 0 or more, got {keep}.");
 
         // ---- 1. the corpus ----
-        var corpus = LoadCorpus(source, def.Text.Read(r));
+        var corpus = LoadCorpus(source, options.Text);
 
         // ---- 2. vectorise ----
         Vocabulary vocabulary = checkpoint is null ? Vocabulary.Build(corpus.Scalars) : Vocabulary.FromStrings(checkpoint.Vocabulary);
@@ -57,7 +58,7 @@ internal static class TrainCommand
         var config = options.ModelConfig(vocabulary.Size);
         CheckMemory(config, options);
         var network = checkpoint is null ? LstmModel.CreateInitialized(config, new Rng(options.Seed), options.ForgetBiasOne) : new LstmModel(config);
-        var model = new CharLanguageModel(network, vocabulary);
+        var model = new CharLanguageModel(network, vocabulary, textOptions: options.Text);
         Trainer trainer;
         try { trainer = new Trainer(network, vocabulary, corpus, encoded, options, checkpoint); }
         catch (InvalidOperationException e) { throw new InputException(e.Message); }
@@ -73,7 +74,8 @@ internal static class TrainCommand
         view.Line($"model: {config.Layers}×{config.HiddenSize} LSTM, input {(config.OneHot ? "one-hot" : $"embedding {config.EmbeddingSize}")}, "
             + $"{network.Parameters.Length:N0} parameters; {options.Optimizer} lr {options.LearningRate}, batch {options.Batch}×{options.SeqLen}; "
                 + $"{trainer.BatchesPerEpoch:N0} batches per epoch");
-        view.Line(checkpoint is null ? $"writing to {folder.Path}/" : $"resuming {folder.Path}/ at step {trainer.Step:N0}");
+        view.Line(checkpoint is null ? $"writing to {folder.Path}/" : $"resuming {folder.Path}/ at step {trainer.Step:N0}"
+            + (changes.Count > 0 ? $" with {string.Join(", ", changes)}" : ", as it was"));
 
         trainer.StepCompleted += view.Step;
         trainer.Evaluated += e => view.Line(
@@ -105,7 +107,7 @@ internal static class TrainCommand
         try { reason = view.Show(() => trainer.Run(cancel.Token)); }
         finally { Console.CancelKeyPress -= onCancel; }
 
-        string resume = ResumeCommand(folder, source, r, def);
+        string resume = ResumeCommand(folder, source, options.Text);
         Console.WriteLine(reason switch
         {
             StopReason.Cancelled => $"{(terminated ? "stopped by SIGTERM" : "interrupted")} at step {trainer.Step:N0}; saved {folder.Checkpoint}. "
@@ -179,11 +181,10 @@ internal static class TrainCommand
     }
 
     // The command that continues this run: the corpus as it was given, and the text options.
-    private static string ResumeCommand(RunFolder folder, string? source, ParseResult r, TrainDefinition def)
+    private static string ResumeCommand(RunFolder folder, string? source, CorpusOptions text)
     {
         var parts = new List<string> { "charlstm", "train", "--resume", folder.Path };
         if (source is not null) parts.Add(source);
-        var text = def.Text.Read(r);
         if (text.Lowercase) parts.Add("--lowercase");
         if (text.NormalizeNewlines) parts.Add("--normalize-newlines");
         if (text.InvalidUtf8 == InvalidUtf8Mode.Replace) parts.AddRange(["--invalid-utf8", "replace"]);

@@ -133,11 +133,100 @@ internal sealed class TrainDefinition
             Seed = r.GetValue(Seed) ?? o.Seed,
             Threads = r.GetValue(Threads) ?? o.Threads,
         };
-        return Validated(WithRunLength(r, o));
+        return Validated(WithRunLength(r, o) with { Text = Text.Read(r) });
     }
 
-    /// <summary>Options that may change when resuming: how long to go on, how often to look, how to show it.</summary>
-    public TrainingOptions ResolveForResume(ParseResult r, TrainingOptions saved) => Validated(WithRunLength(r, saved));
+    /// <summary>
+    /// A resume's options: the run's own, with what the command line may change laid over them. What
+    /// decides the model, its data or its optimiser cannot change in the middle of a run and is refused
+    /// when given with another value; how long to go on, how often to look, the learning rate and the
+    /// clip, and how to show it can. <c>--time</c> is time from now on, added to what the run has used.
+    /// Returns the options and one line per change ("--max-steps 2,000 (was 1,000)").
+    /// </summary>
+    public (TrainingOptions Options, IReadOnlyList<string> Changes) ResolveForResume(ParseResult r, TrainingCheckpoint saved)
+    {
+        var o = saved.Options;
+        var refused = new List<string>();
+        void Fixed<T>(Option<T> option, T? given, T? kept)
+        {
+            if (given is not null && !given.Equals(kept)) refused.Add($"{option.Name} {given} (the run has {kept})");
+        }
+        if (Given(r, Preset)) refused.Add($"--preset {r.GetValue(Preset)} (a preset chooses a new run's settings)");
+        if (r.GetValue(Out) is { } outFolder) refused.Add($"--out {outFolder} (a resume writes into the folder it resumes)");
+        if (r.GetValue(Overwrite)) refused.Add("--overwrite (a resume continues the run; it replaces nothing)");
+        Fixed(Layers, r.GetValue(Layers), o.Layers);
+        Fixed(Hidden, r.GetValue(Hidden), o.HiddenSize);
+        Fixed(Embedding, r.GetValue(Embedding), o.EmbeddingSize);
+        Fixed(Dropout, r.GetValue(Dropout), o.Dropout);
+        Fixed(Batch, r.GetValue(Batch), o.Batch);
+        Fixed(SeqLen, r.GetValue(SeqLen), o.SeqLen);
+        Fixed(ValFraction, r.GetValue(ValFraction), o.ValFraction);
+        Fixed(Optimizer, r.GetValue(Optimizer), o.Optimizer);
+        Fixed(Momentum, r.GetValue(Momentum), o.Momentum);
+        Fixed(WeightDecay, r.GetValue(WeightDecay), o.WeightDecay);
+        Fixed(Schedule, r.GetValue(Schedule) is { } s ? ParseSchedule(s).ToString().ToLowerInvariant() : null, o.Schedule.ToString().ToLowerInvariant());
+        Fixed(Warmup, r.GetValue(Warmup), o.WarmupSteps);
+        Fixed(LrDecay, r.GetValue(LrDecay), o.DecayFactor);
+        Fixed(LrDecayEvery, r.GetValue(LrDecayEvery), o.DecayEvery);
+        Fixed(Seed, r.GetValue(Seed), o.Seed);
+        var text = Text.Read(r);
+        if (Given(r, Text.Lowercase) && text.Lowercase != o.Text.Lowercase) refused.Add(
+            $"--lowercase (the run read its text {(o.Text.Lowercase ? "lower-cased" : "as it is")})");
+        if (Given(r, Text.NormalizeNewlines) && text.NormalizeNewlines != o.Text.NormalizeNewlines) refused.Add("--normalize-newlines (the run did not)");
+        if (Given(r, Text.InvalidUtf8) && text.InvalidUtf8 != o.Text.InvalidUtf8)
+            refused.Add($"--invalid-utf8 {text.InvalidUtf8.ToString().ToLowerInvariant()} (the run has {o.Text.InvalidUtf8.ToString().ToLowerInvariant()})");
+        if (refused.Count > 0)
+            throw new UsageException($"a resume continues the same run, so these cannot change: {string.Join("; ", refused)}. "
+                + "Leave them out (the run keeps its own), or start a new run in another --out folder.");
+
+        var resumed = o with
+        {
+            Epochs = r.GetValue(Epochs) ?? o.Epochs,
+            MaxSteps = r.GetValue(MaxSteps) ?? o.MaxSteps,
+            TimeBudget = r.GetValue(Time) is { } t ? TimeSpan.FromSeconds(saved.ElapsedSeconds) + Durations.Parse(t, "--time") : o.TimeBudget,
+            EvalInterval = r.GetValue(EvalInterval) ?? o.EvalInterval,
+            EvalChars = r.GetValue(EvalChars) ?? o.EvalChars,
+            SampleLength = r.GetValue(SampleLength) ?? o.SampleLength,
+            SampleTemperatures = r.GetValue(SampleTemperatures) is { } temps ? ParseTemperatures(temps) : o.SampleTemperatures,
+            SampleAtEval = r.GetValue(SampleAtEval) || o.SampleAtEval,
+            LearningRate = r.GetValue(LearningRate) ?? o.LearningRate,
+            Clip = r.GetValue(Clip) ?? o.Clip,
+            Threads = r.GetValue(Threads) ?? o.Threads,
+        };
+        Validated(resumed);
+        var changes = new List<string>();
+        void Changed(string name, object? now, object? was)
+        {
+            if (!Equals(now, was)) changes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name} {now} (was {was})"));
+        }
+        Changed("--epochs", resumed.Epochs, o.Epochs);
+        Changed("--max-steps", resumed.MaxSteps, o.MaxSteps);
+        if (r.GetValue(Time) is { } time) changes.Add(
+            $"--time {time} more (the run has used {ProgressView.Format(TimeSpan.FromSeconds(saved.ElapsedSeconds))})");
+        Changed("--eval-interval", resumed.EvalInterval, o.EvalInterval);
+        Changed("--eval-chars", resumed.EvalChars, o.EvalChars);
+        Changed("--sample-length", resumed.SampleLength, o.SampleLength);
+        Changed("--lr", resumed.LearningRate, o.LearningRate);
+        Changed("--clip", resumed.Clip, o.Clip);
+        Changed("--threads", resumed.Threads, o.Threads);
+        NothingLeftToDo(resumed, saved);
+        return (resumed, changes);
+    }
+
+    // A resume whose limits are already reached would do nothing and exit 0: say so instead.
+    private static void NothingLeftToDo(TrainingOptions o, TrainingCheckpoint saved)
+    {
+        string? reached = o.MaxSteps > 0 && saved.Step >= o.MaxSteps ? $"its --max-steps ({o.MaxSteps:N0})"
+            : saved.Epoch >= o.Epochs ? $"its --epochs ({o.Epochs})"
+            : o.TimeBudget is { } budget && saved.ElapsedSeconds >= budget.TotalSeconds ? $"its --time ({ProgressView.Format(budget)})"
+            : null;
+        if (reached is not null)
+            throw new UsageException($"nothing to do: the run is at step {saved.Step:N0} and has reached {reached}. "
+                + "Give it more with a larger --max-steps, more --epochs, or --time (time from now on).");
+    }
+
+    // Whether the user typed the option (its default value does not count).
+    private static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
 
     // The options a resume may change, laid over o.
     private TrainingOptions WithRunLength(ParseResult r, TrainingOptions o) => o with
