@@ -68,16 +68,29 @@ public sealed class CharLanguageModel
     public void Invalidate() => _inference = null;
 
     /// <summary>
-    /// Generates text after <see cref="GenerationOptions.Prompt"/>, yielding one character (as a
-    /// string, so characters outside the BMP stay whole) at a time as it is made.
+    /// Generates text after <see cref="GenerationOptions.Prompt"/>, yielding it as it is made: one
+    /// character at a time (as a string, so characters outside the BMP stay whole), or, with stop
+    /// sequences, each piece as soon as it can no longer start one.
     /// </summary>
-    /// <exception cref="ArgumentException">The length or thread count is out of range.</exception>
+    /// <exception cref="ArgumentException">The length or thread count is out of range, or a stop sequence is empty.</exception>
     /// <exception cref="CorpusException">The prompt has characters the vocabulary lacks (with <see cref="UnknownMode.Error"/>).</exception>
     public IEnumerable<string> Generate(GenerationOptions options)
     {
         int[] prompt = EncodePrompt(options.Prompt, options.Unknown);
         var rng = new Rng(options.Seed ?? (ulong)Random.Shared.NextInt64());
-        return TextGenerator.Generate(Inference, prompt, options.Length, options.Sampling, rng, options.Threads).Select(id => Vocabulary.Decode([id]));
+        var pieces = TextGenerator.Generate(Inference, prompt, options.Length, options.Sampling, rng, options.Threads).Select(id => Vocabulary.Decode([id]));
+        return options.Stop.Count == 0 ? pieces : UntilStop(pieces, new StopSequences(options.Stop));
+    }
+
+    private static IEnumerable<string> UntilStop(IEnumerable<string> pieces, StopSequences stops)
+    {
+        foreach (string piece in pieces)
+        {
+            string ready = stops.Push(piece);
+            if (ready.Length > 0) yield return ready;
+            if (stops.Stopped) yield break;
+        }
+        if (stops.Flush() is { Length: > 0 } rest) yield return rest;
     }
 
     private int[] EncodePrompt(string text, UnknownMode unknown)

@@ -18,4 +18,9 @@ public sealed record GenerationOptions
     public int Threads { get; init; } = 1;
     /// <summary>What to do with prompt characters the vocabulary lacks.</summary>
     public UnknownMode Unknown { get; init; } = UnknownMode.Error;
+    /// <summary>
+    /// End the text at the first of these (the stop itself is not part of it; see <see cref="StopSequences"/>).
+    /// <see cref="Length"/> still bounds the characters generated.
+    /// </summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
 }

@@ -31,6 +31,19 @@ public sealed class Rng
         return z ^ (z >> 31);
     }
 
+    /// <summary>
+    /// The seed of stream <paramref name="index"/> of a family seeded by <paramref name="seed"/>: stream 0
+    /// is <paramref name="seed"/> itself, the others are <paramref name="seed"/> and the index mixed through
+    /// SplitMix64, so two families never share a stream's seed (as seed + index would: seed 3's second
+    /// stream would be seed 4's first).
+    /// </summary>
+    public static ulong SeedFor(ulong seed, int index)
+    {
+        if (index == 0) return seed;
+        ulong x = seed + (ulong)index * 0xD1B54A32D192ED03UL;
+        return SplitMix(ref x);
+    }
+
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
