@@ -96,7 +96,7 @@ public static class CheckpointFile
         }
         catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException or InvalidOperationException
             or FormatException or OverflowException)
-        { throw Bad($"'charlstm.options' is invalid ({e.Message})"); }
+        { throw Bad($"'charlstm.options' is invalid ({ErrorText.Reason(e)})"); }
         if (options.ModelConfig(config.VocabSize) != config) throw Bad("the options describe a different model than the hyperparameters");
 
         var layout = ModelFile.Layout(config, where);
@@ -141,7 +141,7 @@ public static class CheckpointFile
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
         {
             throw Bad($"'charlstm.metrics' is "
-            + $"invalid ({e.Message})");
+            + $"invalid ({ErrorText.Reason(e)})");
         }
 
         return new TrainingCheckpoint(

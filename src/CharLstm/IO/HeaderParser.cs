@@ -78,7 +78,7 @@ internal static class HeaderParser
         catch (JsonException e)
         {
             throw Fail(source, ModelFormatError.HeaderNotJson,
-                $"the header is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message})", e);
+                $"the header is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {ErrorText.Reason(e)})", e);
         }
         catch (InvalidOperationException e)
         {

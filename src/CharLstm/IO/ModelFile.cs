@@ -89,7 +89,8 @@ public static class ModelFile
     {
         if (!meta.TryGetValue("format", out string? name))
             throw new ModelFormatException(ModelFormatError.UnknownFormat, $"{where} is a safetensors file but not a CharLstm file (its "
-                + $"metadata has no 'format' entry). Train a model with 'charlstm train', or convert your weights with tools/torch_interop.py.");
+                + $"metadata has no 'format' entry). Pass a model file written by 'charlstm train'; tools/torch_interop.py documents the tensor names "
+                + "and metadata a model file needs.");
         if (name != format)
         {
             string hint = name == CheckpointFile.FormatName
@@ -132,7 +133,7 @@ public static class ModelFile
         catch (JsonException e)
         {
             throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: "
-            + $"the vocabulary is not a JSON array of strings ({e.Message}).", e);
+            + $"the vocabulary is not a JSON array of strings ({ErrorText.Reason(e)}).", e);
         }
         if (entries is null || entries.Any(e => e is null))
             throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: the vocabulary is not a JSON array of strings.");
@@ -142,7 +143,7 @@ public static class ModelFile
         Vocabulary vocabulary;
         try { vocabulary = Vocabulary.FromStrings(entries); }
         catch (Exception e) when (e is ArgumentException or CorpusException or FormatException)
-        { throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: bad vocabulary: {e.Message}", e); }
+        { throw new ModelFormatException(ModelFormatError.BadVocabulary, $"{where}: bad vocabulary: {ErrorText.Reason(e)}.", e); }
         return (new ModelConfig(vocabSize, embedding, hidden, layers, dropout), vocabulary);
     }
 
@@ -253,7 +254,7 @@ public static class ModelFile
         }
         catch (JsonException e)
         {
-            throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: 'charlstm.training' is not a JSON object ({e.Message}).", e);
+            throw new ModelFormatException(ModelFormatError.BadMetadata, $"{where}: 'charlstm.training' is not a JSON object ({ErrorText.Reason(e)}).", e);
         }
     }
 }

@@ -86,4 +86,7 @@ public enum ModelFormatError
 
     /// <summary>The file could not be opened or read.</summary>
     Io,
+
+    /// <summary>The file is something else (a PyTorch zip or pickle, text, GGUF, HDF5, gzip), told by its first bytes.</summary>
+    NotSafeTensors,
 }

@@ -88,8 +88,7 @@ public static partial class SafeTensors
             ReadExactly(stream, prefix, 0, length, source);
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
             if (headerLength > (ulong)limits.MaxHeaderBytes || (long)headerLength > length - PrefixSize)
-                throw Fail(source, headerLength > (ulong)limits.MaxHeaderBytes ? ModelFormatError.HeaderTooLarge : ModelFormatError.HeaderPastEnd,
-                    $"the header length at byte 0 is {headerLength:N0} bytes, but the file is {length:N0} bytes and the limit {limits.MaxHeaderBytes:N0}");
+                throw BadLength(stream, prefix, headerLength, length, limits, source);
             byte[] header = new byte[(int)headerLength];
             ReadExactly(stream, header, PrefixSize, length, source);
             return HeaderParser.Parse(header, limits, source).Metadata;
@@ -117,20 +116,10 @@ public static partial class SafeTensors
         Span<byte> prefix = stackalloc byte[PrefixSize];
         ReadExactly(stream, prefix, 0, length, source);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > (ulong)limits.MaxHeaderBytes)
-        {
-            throw Fail(source, ModelFormatError.HeaderTooLarge,
-                $"the header length at byte 0 is {headerLength:N0} bytes, more than the limit of {limits.MaxHeaderBytes:N0}",
-                "If the file is damaged, restore it from a backup; if you trust it, raise SafeTensorsLimits.MaxHeaderBytes.");
-        }
+        if (headerLength > (ulong)limits.MaxHeaderBytes || (long)headerLength > length - PrefixSize)
+            throw BadLength(stream, prefix, headerLength, length, limits, source);
 
         long dataLength = length - PrefixSize - (long)headerLength;
-        if (dataLength < 0)
-        {
-            throw Fail(source, ModelFormatError.HeaderPastEnd,
-                $"the header length at byte 0 is {headerLength:N0} bytes, but only {length - PrefixSize:N0} bytes follow it (the file is {length:N0} bytes)");
-        }
-
         byte[] header = new byte[(int)headerLength];
         ReadExactly(stream, header, PrefixSize, length, source);
         (Dictionary<string, string> metadata, List<HeaderTensor> entries) = HeaderParser.Parse(header, limits, source);
@@ -211,6 +200,25 @@ public static partial class SafeTensors
                 $"{dataLength - cursor:N0} bytes follow the last tensor's data (from file byte {dataStart + cursor:N0}); the tensors cover {cursor:N0} "
                     + $"of the {dataLength:N0} data bytes");
         }
+    }
+
+    // The length prefix cannot be right. Say what the file is instead when its first bytes tell (a PyTorch zip, text, ...);
+    // suggest raising the limit only when a JSON header does follow.
+    private static ModelFormatException BadLength(Stream stream, ReadOnlySpan<byte> prefix, ulong headerLength, long length,
+        SafeTensorsLimits limits, string source)
+    {
+        var head = new byte[(int)Math.Min(FileResemblance.HeadBytes, length)];
+        prefix.CopyTo(head);
+        ReadExactly(stream, head.AsSpan(PrefixSize), PrefixSize, length, source);
+        if (FileResemblance.Describe(head) is var (what, advice)) return Fail(source, ModelFormatError.NotSafeTensors, what, advice);
+        if (headerLength > (ulong)limits.MaxHeaderBytes)
+            return Fail(source, ModelFormatError.HeaderTooLarge,
+                $"the header length at byte 0 is {headerLength:N0} bytes, more than the limit of {limits.MaxHeaderBytes:N0}",
+                head.Length > PrefixSize && head[PrefixSize] == (byte)'{'
+                    ? "If the file is damaged, restore it from a backup; if you trust it, raise SafeTensorsLimits.MaxHeaderBytes."
+                    : FormatFailure.DamagedAdvice);
+        return Fail(source, ModelFormatError.HeaderPastEnd,
+            $"the header length at byte 0 is {headerLength:N0} bytes, but only {length - PrefixSize:N0} bytes follow it (the file is {length:N0} bytes)");
     }
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, long position, long length, string source)

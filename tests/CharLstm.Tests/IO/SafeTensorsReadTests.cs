@@ -29,8 +29,12 @@ public class SafeTensorsReadTests
         byte[] file = new byte[64];
         BinaryPrimitives.WriteUInt64LittleEndian(file, 100_000_001);
 
+        // Raising the limit is advice only when a JSON header does follow the length.
         var e = ReadFails(file, ModelFormatError.HeaderTooLarge);
         Assert.Contains("100,000,001", e.Message);
+        Assert.DoesNotContain("MaxHeaderBytes", e.Message);
+        file[8] = (byte)'{';
+        e = ReadFails(file, ModelFormatError.HeaderTooLarge);
         Assert.Contains("MaxHeaderBytes", e.Message);
     }
 
