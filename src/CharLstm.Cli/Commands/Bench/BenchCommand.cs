@@ -38,13 +38,22 @@ internal static class BenchCommand
             .Select(field => new Option<int?>($"--{field}") { Description = $"Override the preset's {field}" })
             .ToArray();
 
-        var command = new Command("bench", "Measure training, generation or the matrix multiply on one configuration; prints one JSON object.")
+        var command = new Command("bench", """
+            Measure training, generation or the matrix multiply on one configuration; prints one JSON object
+            on standard output, progress on standard error. bench/README.md describes T1-T3 and the peer.
+
+            Examples:
+              charlstm bench --config T2 --mode train --threads 2 --seconds 3
+              charlstm bench --config T1 --mode generate --gen-batch 32
+              charlstm bench --mode sgemm --seconds 1 --reps 3
+              charlstm bench --config T3 --mode train --profile --hidden 1024
+            """)
         {
             config, mode, genBatch, threads, seconds, reps, warmup, seed, profile, json,
         };
         foreach (var option in overrides) command.Options.Add(option);
 
-        command.SetAction(parse =>
+        command.SetAction(parse => Guarded.Run("bench", () =>
         {
             var preset = BenchmarkConfig.Presets[parse.GetValue(config)!];
             var given = overrides
@@ -63,20 +72,13 @@ internal static class BenchCommand
             var settings = new BenchmarkSettings(chosen, Enum.Parse<BenchmarkMode>(parse.GetValue(mode)!, ignoreCase: true),
                 GenBatch: parse.GetValue(genBatch), Threads: parse.GetValue(threads), Seconds: parse.GetValue(seconds), Reps: parse.GetValue(reps),
                 Warmup: parse.GetValue(warmup), Seed: parse.GetValue(seed), Profile: parse.GetValue(profile), Overrides: given);
-            try
-            {
-                settings.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine($"charlstm bench: {e.Message}");
-                return 2;
-            }
+            try { settings.Validate(); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
             Console.Error.WriteLine($"[charlstm bench] {chosen}, mode={settings.Mode}, threads={settings.Threads}, simd={MatrixProduct.Kernel}");
             var result = BenchmarkRunner.Run(settings, Console.Error);
             Console.Out.WriteLine(result.ToJson());
-            return 0;
-        });
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 }

@@ -13,7 +13,7 @@ internal static class Guarded
             return body();
         }
         catch (UsageException e) { return Fail(verb, e.Message, ExitCodes.BadUsage); }
-        catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException)) { return Fail(verb, e.Message, ExitCodes.BadUsage); }
+        catch (ArgumentException e) when (e.GetType() == typeof(ArgumentException)) { return Fail(verb, ErrorText.Reason(e) + ".", ExitCodes.BadUsage); }
         catch (InputException e) { return Fail(verb, e.Message, ExitCodes.BadInput); }
         catch (CorpusException e) { return Fail(verb, e.Message, ExitCodes.BadInput); }
         catch (ModelFormatException e) { return Fail(verb, e.Message, ExitCodes.BadInput); }

@@ -5,10 +5,9 @@ namespace CharLstm.Cli.Commands.Common;
 /// <summary>Options that decide how text is read, shared by train, generate and eval.</summary>
 internal sealed class TextOptions
 {
-    public Option<InvalidUtf8Mode> InvalidUtf8 { get; } = new("--invalid-utf8")
+    public Option<InvalidUtf8Mode?> InvalidUtf8 { get; } = new("--invalid-utf8")
     {
-        Description = "What to do with bytes that are not valid UTF-8: error (stop, naming the byte offset) or replace (with U+FFFD).",
-        DefaultValueFactory = _ => InvalidUtf8Mode.Error,
+        Description = "What to do with bytes that are not valid UTF-8: error (stop, naming the byte offset; the default) or replace (with U+FFFD).",
     };
 
     public Option<bool> Lowercase { get; } = new("--lowercase") { Description = "Lowercase the text first (as the Keras example does)." };
@@ -28,7 +27,7 @@ internal sealed class TextOptions
 
     public CorpusOptions Read(ParseResult result) => new()
     {
-        InvalidUtf8 = result.GetValue(InvalidUtf8),
+        InvalidUtf8 = result.GetValue(InvalidUtf8) ?? InvalidUtf8Mode.Error,
         Lowercase = result.GetValue(Lowercase),
         NormalizeNewlines = result.GetValue(NormalizeNewlines),
     };
@@ -39,7 +38,7 @@ internal sealed class TextOptions
     /// </summary>
     public CorpusOptions ReadOver(ParseResult result, CorpusOptions basis) => new()
     {
-        InvalidUtf8 = result.GetResult(InvalidUtf8) is { Implicit: false } ? result.GetValue(InvalidUtf8) : basis.InvalidUtf8,
+        InvalidUtf8 = result.GetValue(InvalidUtf8) ?? basis.InvalidUtf8,
         Lowercase = result.GetValue(Lowercase) || basis.Lowercase,
         NormalizeNewlines = result.GetValue(NormalizeNewlines) || basis.NormalizeNewlines,
     };

@@ -11,11 +11,9 @@ internal static class EvalCommand
         var model = new Option<string>("--model", "-m") { Description = "Model file, or a training output folder (uses best.safetensors).", Required = true };
         var path = new Argument<string>("text") { Description = "The text to score: a file, a folder of text files, or an http(s) URL." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var unknown = new Option<UnknownMode>("--unknown")
+        var unknown = new Option<UnknownMode?>("--unknown")
         {
-            Description = "Characters the model never saw: error "
-            + "(list them) or skip (drop them and count them).",
-            DefaultValueFactory = _ => UnknownMode.Error
+            Description = "Characters the model never saw: error (list them; the default) or skip (drop them and count them).",
         };
         var text = new TextOptions();
         var command = new Command("eval", """
@@ -37,7 +35,7 @@ internal static class EvalCommand
             var corpus = CorpusLoader.LoadAsync(r.GetValue(path)!, text.ReadOver(r, lm.TextOptions), CorpusDownloadOptions.Default,
                 m => Console.Error.WriteLine($"warning: {m}"), CancellationToken.None).GetAwaiter().GetResult();
             EvaluationResult result;
-            try { result = lm.Evaluate(corpus.Scalars, r.GetValue(unknown)); }
+            try { result = lm.Evaluate(corpus.Scalars, r.GetValue(unknown) ?? UnknownMode.Error); }
             catch (CorpusException e) { throw new InputException(e.Message + " Pass --unknown skip to drop them."); }
             if (result.Loss.Count == 0) throw new InputException($"'{corpus.Name}' has fewer than 2 known characters, so nothing can be scored.");
             if (r.GetValue(json))

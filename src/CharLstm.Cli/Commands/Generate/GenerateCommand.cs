@@ -40,7 +40,7 @@ internal static class GenerateCommand
 
         var lm = ModelLocator.Load(r.GetValue(def.Model)!);
         var textOptions = def.Text.ReadOver(r, lm.TextOptions);
-        var mode = r.GetValue(def.Unknown);
+        var mode = r.GetValue(def.Unknown) ?? UnknownMode.Error;
         string prompt = promptFile is null ? Normalize(promptText ?? "", textOptions) : ReadPromptFile(promptFile, textOptions);
         // A prompt typed on the command line is a usage error when the model cannot read it; one read from a file is bad input.
         bool promptTyped = promptFile is null;

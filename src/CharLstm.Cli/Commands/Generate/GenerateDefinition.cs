@@ -36,11 +36,9 @@ internal sealed class GenerateDefinition
         AllowMultipleArgumentsPerToken = false,
     };
     public Option<bool> StopAtNewline { get; } = new("--stop-at-newline") { Description = "End a sample at the end of its first line." };
-    public Option<UnknownMode> Unknown { get; } = new("--unknown")
+    public Option<UnknownMode?> Unknown { get; } = new("--unknown")
     {
-        Description = "Prompt characters the model never saw: error (list them) or skip (drop them).",
-        DefaultValueFactory = _ => UnknownMode.Error,
-        HelpName = "error|skip",
+        Description = "Prompt characters the model never saw: error (list them; the default) or skip (drop them).",
     };
     public Option<int> Threads { get; } = new("--threads")
     {

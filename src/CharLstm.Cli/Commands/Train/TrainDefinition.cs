@@ -76,7 +76,7 @@ internal sealed class TrainDefinition
     public Command Build(Func<ParseResult, int> run)
     {
         var command = new Command("train", """
-            Train a character LSTM on a text and save it.
+            Train a character LSTM on a text (Tiny Shakespeare when none is given) and save it.
 
             Examples:
               charlstm train --time 5m                               # Tiny Shakespeare, default preset
