@@ -56,6 +56,12 @@ public sealed class Trainer : IDisposable
         _corpusName = corpus.Name;
         _corpusSha256 = corpus.Sha256;
         (_train, _validation) = encoded.Split(options.ValFraction);
+        long window = (long)options.Batch * options.SeqLen + 1;
+        if (_train.Length < window && _validation.Length > 0)
+            throw new CorpusException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The training split has {_train.Length:N0} characters (the corpus's {encoded.Length:N0} less the last {_validation.Length:N0} "
+                + $"kept for validation by --val-fraction {options.ValFraction}), fewer than one training window of B×T+1 = {options.Batch}×"
+                + $"{options.SeqLen}+1 = {window:N0}; use a smaller --batch or --seq-len, or a smaller --val-fraction."));
         _batches = new TrainingBatches(_train, options.Batch, options.SeqLen);
         var cfg = network.Config;
         _pass = new NetworkPass(cfg, options.Batch, options.SeqLen, options.Threads);
