@@ -181,11 +181,14 @@ public static class CorpusLoader
         return new Corpus(name, source, Convert.ToHexStringLower(SHA256.HashData(bytes)), scalars);
     }
 
+    // Every file under folder, recursively, in ordinal order of relative path. Hidden names (a '.' first: .git/, .DS_Store)
+    // are tooling, not text, and are left out. Linked folders are followed once each: a link back to a folder already
+    // being read (a loop) or read before is skipped, with a warning, instead of being followed until the system refuses.
     private static List<(string Relative, string Full)> ListFiles(string folder, Action<string>? warn)
     {
         var enumeration = new EnumerationOptions
         {
-            RecurseSubdirectories = true,
+            RecurseSubdirectories = false,
             AttributesToSkip = FileAttributes.System,
             IgnoreInaccessible = false,
             ReturnSpecialDirectories = false,
@@ -193,23 +196,34 @@ public static class CorpusLoader
         try
         {
             var files = new List<(string Relative, string Full)>();
+            var visited = new HashSet<string>(StringComparer.Ordinal) { RealPath(folder) };
             int hidden = 0;
-            foreach (string full in Directory.EnumerateFiles(folder, "*", enumeration))
+            var repeated = new List<string>();
+            var pending = new Stack<(string Full, string Relative)>();
+            pending.Push((folder, ""));
+            while (pending.Count > 0)
             {
-                string relative = Path.GetRelativePath(folder, full).Replace(Path.DirectorySeparatorChar, '/');
-                // Dot files and everything under dot folders (.git/, .DS_Store) are tooling, not text.
-                if (relative.Split('/').Any(part => part.StartsWith('.')))
+                var (directory, prefix) = pending.Pop();
+                foreach (string full in Directory.EnumerateFileSystemEntries(directory, "*", enumeration))
                 {
-                    hidden++;
-                    continue;
+                    string name = Path.GetFileName(full), relative = prefix + name;
+                    if (name.StartsWith('.')) { hidden++; continue; }
+                    if (!Directory.Exists(full)) { files.Add((relative, full)); continue; }
+                    if (visited.Add(RealPath(full))) pending.Push((full, relative + "/"));
+                    else repeated.Add(relative);
                 }
-
-                files.Add((relative, full));
             }
 
             if (hidden > 0)
             {
-                warn?.Invoke($"Skipping {hidden} hidden file{(hidden == 1 ? "" : "s")} in {folder} (names or folders starting with '.').");
+                string plural = hidden == 1 ? "" : "s";
+                warn?.Invoke($"Skipping {hidden} hidden file{plural} or folder{plural} in {folder} (names starting with '.').");
+            }
+            if (repeated.Count > 0)
+            {
+                string links = repeated.Count == 1 ? "linked folder that leads" : "linked folders that lead";
+                warn?.Invoke($"Skipping {repeated.Count} {links} to a folder read already in {folder} (a loop, or the same folder twice): "
+                    + $"{string.Join(", ", repeated.Order(StringComparer.Ordinal).Take(5))}.");
             }
 
             files.Sort((a, b) => string.CompareOrdinal(a.Relative, b.Relative));
@@ -267,6 +281,17 @@ public static class CorpusLoader
         {
             throw new CorpusException($"Cannot read {fullPath}: {e.Message}", e);
         }
+    }
+
+    // The folder a path names once every link on the way is followed (the path itself when it is no link).
+    private static string RealPath(string directory)
+    {
+        var info = new DirectoryInfo(directory);
+        string target = info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+        // A link inside a linked folder is resolved relative to where it lies; resolving the parents as well makes two
+        // routes to one folder compare equal.
+        string? parent = Path.GetDirectoryName(target);
+        return parent is null || parent == target ? target : Path.Combine(RealPath(parent), Path.GetFileName(target));
     }
 
     // What the garbage collector lets this process use (a container's limit when there is one).

@@ -121,7 +121,7 @@ public sealed class CorpusLoaderTests : IDisposable
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(joined)), corpus.Sha256);
         Assert.Equal(2, warnings.Count);
         Assert.Contains(warnings, w => w.Contains("a/image.png") && w.Contains("binary"));
-        Assert.Contains(warnings, w => w.Contains("2 hidden files"));
+        Assert.Contains(warnings, w => w.Contains("2 hidden files or folders"));
         Assert.Equal(corpus.Scalars, CorpusLoader.LoadPath(root, CorpusOptions.Default).Scalars);
     }
 
