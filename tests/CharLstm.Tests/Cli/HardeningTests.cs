@@ -194,4 +194,36 @@ public sealed class HardeningTests : IDisposable
         Assert.Equal(6, checkpoint.Step);
         Assert.Equal(0.001, checkpoint.Options.LearningRate, 9);
     }
+
+    [Fact]
+    public void A_training_split_too_short_names_the_split_and_val_fraction()
+    {
+        File.WriteAllText(_cli.PathOf("short.txt"), string.Concat(Enumerable.Repeat("to be or not to be. ", 30))); // 600 characters
+        var r = _cli.Run("train", "short.txt", "--batch", "4", "--seq-len", "140", "--val-fraction", "0.1", "--out", "s");
+        NoStackTrace(r);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("The training split has 540 characters (the corpus's 600 less the last 60 kept for validation by --val-fraction 0.1)", r.Stderr);
+        Assert.Contains("or a smaller --val-fraction", r.Stderr);
+        Assert.Equal(0, _cli.Run("train", "short.txt", "--batch", "4", "--seq-len", "140", "--val-fraction", "0", "--max-steps", "1",
+            "--hidden", "8", "--layers", "1", "--sample-length", "0", "--out", "s").ExitCode);
+    }
+
+    [Fact]
+    public void A_folder_with_a_link_loop_is_read_once_with_a_warning()
+    {
+        if (OperatingSystem.IsWindows()) Assert.Skip("symbolic links need privileges on Windows");
+        Directory.CreateDirectory(_cli.PathOf("books/sub"));
+        _cli.WriteCorpus("books/a.txt");
+        _cli.WriteCorpus("books/sub/b.txt", seed: 2);
+        File.CreateSymbolicLink(_cli.PathOf("books/sub/up"), "..");
+        var watch = Stopwatch.StartNew();
+        var r = _cli.Run(["train", "books", .. Tiny, "--max-steps", "1", "--out", "l"]);
+        NoStackTrace(r);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("sub/up", r.Stderr);
+        Assert.Contains("a loop", r.Stderr);
+        long characters = File.ReadAllText(_cli.PathOf("books/a.txt")).Length + 1 + File.ReadAllText(_cli.PathOf("books/sub/b.txt")).Length;
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"corpus: books, {characters:N0} characters"), r.Stdout);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60));
+    }
 }
