@@ -7,7 +7,10 @@ namespace CharLstm.Cli.Commands.Train;
 internal abstract class ProgressView
 {
     public static ProgressView Create(bool plain)
-        => plain || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive ? new PlainView() : new LiveView();
+        => plain || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive ? new PlainView() : Live(AnsiConsole.Console);
+
+    /// <summary>The live bar on <paramref name="console"/>; tests pass a console of a chosen width.</summary>
+    public static ProgressView Live(IAnsiConsole console) => new LiveView(console);
 
     /// <summary>Runs <paramref name="body"/> while the view is shown.</summary>
     public abstract T Show<T>(Func<T> body);
@@ -42,13 +45,13 @@ internal abstract class ProgressView
         public override void Line(string text) => Console.WriteLine(text);
     }
 
-    private sealed class LiveView : ProgressView
+    private sealed class LiveView(IAnsiConsole console) : ProgressView
     {
         private ProgressTask? _task;
         private ProgressContext? _context;
         private StepReport? _last;
 
-        public override T Show<T>(Func<T> body) => AnsiConsole.Progress()
+        public override T Show<T>(Func<T> body) => console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
             .Start(ctx =>
@@ -73,7 +76,7 @@ internal abstract class ProgressView
 
         public override void Line(string text)
         {
-            AnsiConsole.WriteLine(text);
+            console.WriteLine(text);
             _context?.Refresh();
         }
     }
