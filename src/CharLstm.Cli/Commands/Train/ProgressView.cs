@@ -1,10 +1,11 @@
 using CharLstm.Training;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace CharLstm.Cli.Commands.Train;
 
 /// <summary>Shows training progress: a live bar on a terminal, or one plain line per interval when output is redirected.</summary>
-internal abstract class ProgressView
+internal abstract partial class ProgressView
 {
     public static ProgressView Create(bool plain)
         => plain || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive ? new PlainView() : Live(AnsiConsole.Console);
@@ -15,8 +16,10 @@ internal abstract class ProgressView
     /// <summary>Runs <paramref name="body"/> while the view is shown.</summary>
     public abstract T Show<T>(Func<T> body);
     public abstract void Step(StepReport r);
-    /// <summary>A line that stays (evaluations, samples, notices).</summary>
+    /// <summary>A line that stays (evaluations, notices); the live view wraps it to the terminal between clauses.</summary>
     public abstract void Line(string text);
+    /// <summary>Text that stays as it is (a generated sample); the live view breaks its lines only at the terminal's width.</summary>
+    public abstract void Verbatim(string text);
 
     // The process runs with invariant globalization, so numbers format the same everywhere.
     protected static string Summary(StepReport r) =>
@@ -43,6 +46,7 @@ internal abstract class ProgressView
             }
         }
         public override void Line(string text) => Console.WriteLine(text);
+        public override void Verbatim(string text) => Console.WriteLine(text);
     }
 
     private sealed class LiveView(IAnsiConsole console) : ProgressView
@@ -74,10 +78,31 @@ internal abstract class ProgressView
             _task.Description = Markup.Escape(Summary(r));
         }
 
-        public override void Line(string text)
+        public override void Line(string text) => Write(Wrap(text, console.Profile.Width));
+        public override void Verbatim(string text) => Write(Cut(text, console.Profile.Width));
+
+        private void Write(List<string> lines)
         {
-            console.WriteLine(text);
+            console.Write(new ClearedLines(lines));
             _context?.Refresh();
         }
     }
+
+    // Lines that each fit the terminal, written from the top of the live area, which Spectre redraws below them. Each
+    // line is cleared to its end: Spectre writes over the live area without erasing it, so a line shorter than the one
+    // it covers would keep that line's tail (a bar after a header, figures after a sample).
+    private sealed class ClearedLines(List<string> lines) : Renderable
+    {
+        protected override IEnumerable<Segment> Render(RenderOptions options, int maxWidth)
+        {
+            foreach (var line in lines)
+            {
+                yield return new Segment(line);
+                if (options.Ansi) yield return Segment.Control("\u001b[K");
+                yield return Segment.LineBreak;
+            }
+        }
+    }
+
+    private static int Cells(string text) => new Segment(text).CellCount();
 }

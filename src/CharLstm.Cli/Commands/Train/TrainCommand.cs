@@ -81,7 +81,7 @@ internal static class TrainCommand
         trainer.Evaluated += e => view.Line(
             $"{(e.EpochEnd ? "epoch " + (e.Epoch + 1) + " done, " : "")}step {e.Step:N0}: validation loss {e.Loss.MeanNats:F4} "
                 + $"nats/char ({e.Loss.BitsPerChar:F4} bits/char) over {e.Loss.Count:N0} characters{(e.IsBest ? " (best so far)" : "")}");
-        trainer.Sampled += s => view.Line($"--- sample at temperature {s.Temperature:0.0#} ---\n{s.Prompt}{s.Text}\n");
+        trainer.Sampled += s => view.Verbatim($"--- sample at temperature {s.Temperature:0.0#} ---\n{s.Prompt}{s.Text}\n");
         trainer.SaveRequested += save =>
         {
             SaveAll(trainer, model, folder, save, corpus, keep);
