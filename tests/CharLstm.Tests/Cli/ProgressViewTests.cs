@@ -8,7 +8,8 @@ namespace CharLstm.Tests.Cli;
 
 /// <summary>
 /// The live view of <c>charlstm train</c> played on an emulated terminal of 80 and of 200 columns: nothing runs past the
-/// edge, and the lines that stay above the live area wrap between clauses and keep nothing of what they were written over.
+/// edge, the bar keeps a usable width with its percentage beside it, no figure is split or lost, and the lines that stay
+/// above the live area wrap between clauses and keep nothing of what they were written over.
 /// </summary>
 public sealed class ProgressViewTests
 {
@@ -24,6 +25,9 @@ public sealed class ProgressViewTests
     private static StepReport Report(bool skipped = false) => new(Step: 123_456, Horizon: 1_000_000, Epoch: 11, CharactersSeen: 790_118_400,
         Elapsed: TimeSpan.FromMinutes(20), CharactersPerSecond: 1_234_567, Loss: 1.23456f, LearningRate: 2e-3, GradientNorm: 0.5,
         Skipped: skipped, LastValidationLoss: 1.3579, Remaining: TimeSpan.FromMinutes(83));
+
+    private static readonly string[] Figures =
+        ["step 123,456/1,000,000", "epoch 12", "1,234,567 chars/s", "loss 1.2346", "val 1.3579", "lr 2.0e-03", "ETA 1h23m", "19%"];
 
     // A training run as TrainCommand drives the view: the header lines, a step, an evaluation and a sample, each of which
     // makes the view redraw its live area below it with the step's figures; then the run ends.
@@ -69,6 +73,7 @@ public sealed class ProgressViewTests
     }
 
     [Theory]
+    [InlineData(40)]
     [InlineData(80)]
     [InlineData(200)]
     public void Nothing_runs_past_the_edge_of_the_terminal(int width)
@@ -76,6 +81,61 @@ public sealed class ProgressViewTests
         var (running, done) = Run(width);
         Assert.True(running.Overflows.Count == 0, $"at {width} columns:\n{running}");
         Assert.True(done.Overflows.Count == 0, $"at {width} columns:\n{done}");
+    }
+
+    private static List<string> BarRows(TerminalScreen screen) => [.. screen.Rows.Where(r => r.Contains('━', StringComparison.Ordinal))];
+
+    private static int BarCells(string row) => row.Count(c => c == '━');
+
+    [Theory]
+    [InlineData(80, 40)]
+    [InlineData(200, 80)]
+    public void The_bar_keeps_its_width_with_the_percentage_on_its_line(int width, int minimumBar)
+    {
+        var (running, done) = Run(width);
+        foreach (var (screen, percentage) in new[] { (running, "19%"), (done, "100%") })
+        {
+            var bar = Assert.Single(BarRows(screen));
+            Assert.True(bar.Contains(percentage, StringComparison.Ordinal), $"no {percentage} beside the bar at {width} columns:\n{screen}");
+            Assert.True(BarCells(bar) >= minimumBar, $"a bar of {BarCells(bar)} cells at {width} columns:\n{screen}");
+        }
+    }
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(200)]
+    public void Every_figure_is_shown_whole_on_one_line(int width)
+    {
+        var (running, _) = Run(width);
+        foreach (var figure in Figures)
+            Assert.True(running.Rows.Any(r => r.Contains(figure, StringComparison.Ordinal)), $"'{figure}' at {width} columns:\n{running}");
+    }
+
+    [Fact]
+    public void A_skipped_step_says_so_at_80_columns()
+    {
+        var (running, _) = Run(80, skipped: true);
+        Assert.Contains(running.Rows, r => r.Contains("step skipped (non-finite)", StringComparison.Ordinal));
+        Assert.Empty(running.Overflows);
+    }
+
+    [Fact]
+    public void At_80_columns_the_figures_take_two_even_lines_above_a_bar_across_the_line()
+    {
+        var (running, _) = Run(80);
+        var live = running.Rows.TakeLast(3).ToArray();
+        Assert.True(live[0] == "step 123,456/1,000,000 | epoch 12 | 1,234,567 chars/s", running.ToString());
+        Assert.True(live[1] == "loss 1.2346 | val 1.3579 | lr 2.0e-03", running.ToString());
+        Assert.Matches(@"^━{60}  19% \| ETA 1h23m  \S$", live[2]);
+    }
+
+    [Fact]
+    public void At_200_columns_the_figures_share_one_line_with_the_bar()
+    {
+        var (running, _) = Run(200);
+        var bar = Assert.Single(BarRows(running));
+        foreach (var figure in Figures)
+            Assert.Contains(figure, bar, StringComparison.Ordinal);
     }
 
     [Fact]

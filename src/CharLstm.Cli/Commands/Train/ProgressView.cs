@@ -21,16 +21,28 @@ internal abstract partial class ProgressView
     /// <summary>Text that stays as it is (a generated sample); the live view breaks its lines only at the terminal's width.</summary>
     public abstract void Verbatim(string text);
 
+    private const string Separator = " | ";
+    private const string SkippedNotice = "step skipped (non-finite)";
+
+    // The figures of a step, in the order both views show them; each view places the ETA and a skipped step's notice.
     // The process runs with invariant globalization, so numbers format the same everywhere.
-    protected static string Summary(StepReport r) =>
-        $"step {r.Step:N0}/{r.Horizon:N0} | epoch {r.Epoch + 1} | {r.CharactersPerSecond:N0} chars/s | loss {r.Loss:F4}" +
-        (double.IsNaN(r.LastValidationLoss) ? "" : $" | val {r.LastValidationLoss:F4}") +
-        $" | lr {r.LearningRate:0.0e+00} | ETA {Format(r.Remaining)}" + (r.Skipped ? " | step skipped (non-finite)" : "");
+    private static List<string> Figures(StepReport r)
+    {
+        List<string> figures = [$"step {r.Step:N0}/{r.Horizon:N0}", $"epoch {r.Epoch + 1}", $"{r.CharactersPerSecond:N0} chars/s", $"loss {r.Loss:F4}"];
+        if (!double.IsNaN(r.LastValidationLoss)) figures.Add($"val {r.LastValidationLoss:F4}");
+        figures.Add($"lr {r.LearningRate:0.0e+00}");
+        return figures;
+    }
+
+    private static string Summary(StepReport r) =>
+        string.Join(Separator, Figures(r)) + $"{Separator}ETA {Format(r.Remaining)}" + (r.Skipped ? Separator + SkippedNotice : "");
 
     public static string Format(TimeSpan? t) => t is not { } v ? "?"
         : v.TotalHours >= 1 ? $"{(int)v.TotalHours}h{v.Minutes:D2}m"
         : v.TotalMinutes >= 1 ? $"{(int)v.TotalMinutes}m{v.Seconds:D2}s"
         : $"{v.Seconds}s";
+
+    private static int Cells(string text) => new Segment(text).CellCount();
 
     private sealed class PlainView : ProgressView
     {
@@ -51,17 +63,20 @@ internal abstract partial class ProgressView
 
     private sealed class LiveView(IAnsiConsole console) : ProgressView
     {
+        private readonly AreaColumn _area = new();
         private ProgressTask? _task;
         private ProgressContext? _context;
-        private StepReport? _last;
 
+        // One column holding the whole live area, which Area lays out for the full width. In a grid of description, bar
+        // and percentage columns the description is sized first, and a long one squeezes the bar to a cell and the
+        // percentage onto lines of its own.
         public override T Show<T>(Func<T> body) => console.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .Columns(_area)
             .Start(ctx =>
             {
                 _context = ctx;
-                _task = ctx.AddTask("starting", maxValue: 1000);
+                _task = ctx.AddTask("training", maxValue: 1000);
                 var result = body();
                 _task.Value = _task.MaxValue;
                 _task.StopTask();
@@ -71,11 +86,10 @@ internal abstract partial class ProgressView
         public override void Step(StepReport r)
         {
             if (_task is null) return;
-            _last = r;
+            _area.Report = r;
             double byStep = r.Horizon > 0 ? (double)r.Step / r.Horizon : 0;
             double byTime = r.Remaining is { } left && left > TimeSpan.Zero ? r.Elapsed / (r.Elapsed + left) : byStep;
             _task.Value = 1000 * Math.Clamp(Math.Max(byStep, Math.Min(byTime, 1)), 0, 1);
-            _task.Description = Markup.Escape(Summary(r));
         }
 
         public override void Line(string text) => Write(Wrap(text, console.Profile.Width));
@@ -103,6 +117,4 @@ internal abstract partial class ProgressView
             }
         }
     }
-
-    private static int Cells(string text) => new Segment(text).CellCount();
 }
