@@ -64,4 +64,47 @@ public sealed class LstmModel
         }
         return model;
     }
+
+    /// <summary>
+    /// Takes over <paramref name="source"/>'s parameters for a vocabulary that differs from its own (fine-tuning on a text
+    /// with other characters): every tensor without a vocabulary axis is copied whole, and the rows (embedding, head) or
+    /// columns (a one-hot first layer's input weights) of each character are copied from the character's row in the
+    /// source. Characters the source lacks keep this model's values (its initialisation).
+    /// </summary>
+    /// <param name="source">A model of the same shape apart from its vocabulary size.</param>
+    /// <param name="sourceIdOf">For each id of this model, the same character's id in <paramref name="source"/>, or -1.</param>
+    /// <exception cref="ArgumentException">The shapes differ apart from the vocabulary, or an id is out of range.</exception>
+    public void TakeParametersFrom(LstmModel source, ReadOnlySpan<int> sourceIdOf)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var (c, s) = (Config, source.Config);
+        if (c with { VocabSize = s.VocabSize, Dropout = s.Dropout } != s)
+            throw new ArgumentException($"the models differ in more than their vocabularies: {c} and {s}.");
+        if (sourceIdOf.Length != c.VocabSize)
+            throw new ArgumentException($"{sourceIdOf.Length} source ids for a vocabulary of {c.VocabSize}.", nameof(sourceIdOf));
+        foreach (int id in sourceIdOf)
+            if (id < -1 || id >= s.VocabSize) throw new ArgumentException($"source id {id} is outside 0..{s.VocabSize - 1}.", nameof(sourceIdOf));
+
+        var rowsByCharacter = new HashSet<string?> { Layout.Embedding?.Name, Layout.HeadWeight.Name, Layout.HeadBias.Name };
+        string? oneHotInput = c.OneHot ? Layout.Lstm[0].InputWeights.Name : null;
+        foreach (var tensor in Layout.Tensors)
+        {
+            var to = View(tensor);
+            var from = source.View(tensor.Name);
+            if (rowsByCharacter.Contains(tensor.Name))
+            {
+                int width = tensor.Shape.Length == 2 ? tensor.Shape[1] : 1;
+                for (int id = 0; id < sourceIdOf.Length; id++)
+                    if (sourceIdOf[id] >= 0) from.Slice(sourceIdOf[id] * width, width).CopyTo(to.Slice(id * width, width));
+            }
+            else if (tensor.Name == oneHotInput)
+            {
+                int rows = tensor.Shape[0];
+                for (int r = 0; r < rows; r++)
+                    for (int id = 0; id < sourceIdOf.Length; id++)
+                        if (sourceIdOf[id] >= 0) to[r * c.VocabSize + id] = from[r * s.VocabSize + sourceIdOf[id]];
+            }
+            else from.CopyTo(to);
+        }
+    }
 }
