@@ -164,18 +164,44 @@ public static class CorpusLoader
             throw new CorpusException($"{fullPath} is a folder, not a file. Load it as a folder (LoadPath or LoadFolder).");
         }
 
-        byte[] bytes = ReadAllBytes(fullPath);
+        return FromBytes(ReadAllBytes(fullPath), options, fullPath, name, source);
+    }
+
+    /// <summary>
+    /// Reads a corpus from <paramref name="stream"/> to its end (standard input, a pipe), bounded as files are:
+    /// a stream that never ends is refused once it passes what this process may hold.
+    /// </summary>
+    /// <param name="stream">The bytes, UTF-8.</param>
+    /// <param name="name">The corpus name (for the run folder and messages), such as "stdin".</param>
+    /// <param name="options">Decoding options.</param>
+    /// <exception cref="CorpusException">The text is binary (a NUL byte), not valid UTF-8, empty, or too large.</exception>
+    public static Corpus LoadStream(Stream stream, string name, CorpusOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return FromBytes(ReadBounded(stream, name, knownLength: 0), options, name, name, name);
+        }
+        catch (IOException e)
+        {
+            throw new CorpusException($"Cannot read {name}: {e.Message}", e);
+        }
+    }
+
+    private static Corpus FromBytes(byte[] bytes, CorpusOptions options, string where, string name, string source)
+    {
         int nul = TextDecoding.IndexOfNul(bytes);
         if (nul >= 0)
         {
             throw new CorpusException(
-                $"{fullPath} looks like a binary file: it has a NUL byte at offset {nul}. Pass a UTF-8 text file.");
+                $"{where} looks like a binary file: it has a NUL byte at offset {nul}. Pass a UTF-8 text file.");
         }
 
-        int[] scalars = TextDecoding.Decode(bytes, options, fullPath);
+        int[] scalars = TextDecoding.Decode(bytes, options, where);
         if (scalars.Length == 0)
         {
-            throw Empty(fullPath);
+            throw Empty(where);
         }
 
         return new Corpus(name, source, Convert.ToHexStringLower(SHA256.HashData(bytes)), scalars);
@@ -249,25 +275,7 @@ public static class CorpusLoader
         try
         {
             using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            long size = file.CanSeek ? file.Length : 0;
-            long bound = Math.Min(MaxBytes, AvailableMemory() / 5);
-            if (size > bound) throw TooLarge(fullPath, size, bound);
-            var buffer = new byte[size > 0 ? size : 1 << 16];
-            int length = 0;
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (length >= bound) throw TooLarge(fullPath, length, bound, endless: true);
-                    Array.Resize(ref buffer, (int)Math.Min(bound, Math.Max(1 << 16, 2L * length)));
-                }
-                int read = file.Read(buffer, length, buffer.Length - length);
-                if (read == 0) break;
-                bool nul = buffer.AsSpan(length, read).IndexOf((byte)0) >= 0;
-                length += read;
-                if (nul) break;
-            }
-            return length == buffer.Length ? buffer : buffer[..length];
+            return ReadBounded(file, fullPath, file.CanSeek ? file.Length : 0);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -292,6 +300,28 @@ public static class CorpusLoader
         // routes to one folder compare equal.
         string? parent = Path.GetDirectoryName(target);
         return parent is null || parent == target ? target : Path.Combine(RealPath(parent), Path.GetFileName(target));
+    }
+
+    private static byte[] ReadBounded(Stream stream, string where, long knownLength)
+    {
+        long bound = Math.Min(MaxBytes, AvailableMemory() / 5);
+        if (knownLength > bound) throw TooLarge(where, knownLength, bound);
+        var buffer = new byte[knownLength > 0 ? knownLength : 1 << 16];
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length >= bound) throw TooLarge(where, length, bound, endless: true);
+                Array.Resize(ref buffer, (int)Math.Min(bound, Math.Max(1 << 16, 2L * length)));
+            }
+            int read = stream.Read(buffer, length, buffer.Length - length);
+            if (read == 0) break;
+            bool nul = buffer.AsSpan(length, read).IndexOf((byte)0) >= 0;
+            length += read;
+            if (nul) break;
+        }
+        return length == buffer.Length ? buffer : buffer[..length];
     }
 
     // What the garbage collector lets this process use (a container's limit when there is one).

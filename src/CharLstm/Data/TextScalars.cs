@@ -99,7 +99,7 @@ public static class TextScalars
     };
 
     /// <summary>Describes up to <paramref name="limit"/> characters, comma-separated, then "and N more".</summary>
-    internal static string DescribeList(IReadOnlyList<int> scalars, int limit = 20)
+    public static string DescribeList(IReadOnlyList<int> scalars, int limit = 20)
     {
         string shown = string.Join(", ", scalars.Take(limit).Select(Describe));
         return scalars.Count > limit ? $"{shown} and {scalars.Count - limit} more" : shown;

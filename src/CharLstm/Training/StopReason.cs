@@ -15,4 +15,6 @@ public enum StopReason
     NonFinite,
     /// <summary>The loss stayed far above an untrained model's (see <see cref="Trainer.DivergenceLoss"/>).</summary>
     Diverged,
+    /// <summary>--patience validation passes in a row without a new best (early stopping).</summary>
+    NoImprovement,
 }

@@ -30,7 +30,8 @@ public sealed class Trainer : IDisposable
     private double _elapsedBefore;        // seconds from earlier sessions (resume)
     private readonly Stopwatch _clock = new(); // this session's training time
     private long _savedAtStep = -1;       // step of the last save request
-    private long _validatedAtStep = -1;   // step of the last validation pass
+    private long _validatedAtStep = -1;
+    private long _sampledAtStep = -1;     // step of the last samples printed   // step of the last validation pass
     private int _divergingSteps;          // steps in a row with a loss above DivergenceLoss
     private int[]? _validationIds;        // the scored part of the validation split, decoded on first use
     private double _lastValidation = double.NaN;
@@ -44,7 +45,10 @@ public sealed class Trainer : IDisposable
     /// <param name="encoded">The corpus encoded with the model's vocabulary.</param>
     /// <param name="options">Resolved options.</param>
     /// <param name="resume">A checkpoint of an earlier run with the same corpus and options.</param>
-    public Trainer(LstmModel network, Vocabulary vocabulary, Corpus corpus, EncodedCorpus encoded, TrainingOptions options, TrainingCheckpoint? resume = null)
+    /// <param name="validation">A separate validation text (<see cref="TrainingOptions.ValFile"/>), encoded with the same vocabulary; then
+    /// the whole corpus is trained on. Null: the last <see cref="TrainingOptions.ValFraction"/> of the corpus is held out.</param>
+    public Trainer(LstmModel network, Vocabulary vocabulary, Corpus corpus, EncodedCorpus encoded, TrainingOptions options, TrainingCheckpoint? resume = null,
+        EncodedCorpus? validation = null)
     {
         options.Validate();
         if (network.Config.VocabSize != vocabulary.Size)
@@ -55,9 +59,9 @@ public sealed class Trainer : IDisposable
         Vocabulary = vocabulary;
         _corpusName = corpus.Name;
         _corpusSha256 = corpus.Sha256;
-        (_train, _validation) = encoded.Split(options.ValFraction);
+        (_train, _validation) = validation is null ? encoded.Split(options.ValFraction) : (encoded, validation);
         long window = (long)options.Batch * options.SeqLen + 1;
-        if (_train.Length < window && _validation.Length > 0)
+        if (_train.Length < window && _validation.Length > 0 && validation is null)
             throw new CorpusException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"The training split has {_train.Length:N0} characters (the corpus's {encoded.Length:N0} less the last {_validation.Length:N0} "
                 + $"kept for validation by --val-fraction {options.ValFraction}), fewer than one training window of B×T+1 = {options.Batch}×"
@@ -95,6 +99,8 @@ public sealed class Trainer : IDisposable
     public long CharactersSeen { get; private set; }
     /// <summary>Best validation loss (NaN: none yet).</summary>
     public double BestValidationLoss { get; private set; } = double.NaN;
+    /// <summary>Validation passes since the best one (what --patience counts).</summary>
+    public int EvaluationsSinceBest { get; private set; }
     /// <summary>Steps skipped for non-finite values.</summary>
     public long SkippedSteps => _guard.SkippedSteps;
     /// <summary>Metrics rows so far.</summary>
@@ -144,6 +150,7 @@ public sealed class Trainer : IDisposable
             if (_options.MaxSteps > 0 && Step >= _options.MaxSteps) { reason = StopReason.MaxSteps; break; }
             if (_batches.Cursor.Epoch >= _options.Epochs) { reason = StopReason.Epochs; break; }
             if (_options.TimeBudget is { } budget && Elapsed() >= budget.TotalSeconds) { reason = StopReason.TimeBudget; break; }
+            if (_options.Patience > 0 && EvaluationsSinceBest >= _options.Patience) { reason = StopReason.NoImprovement; break; }
 
             var cursor = _batches.Next(_inputs, _targets);
             bool epochEnd = _batches.Cursor.Epoch != cursor.Epoch;
@@ -196,6 +203,10 @@ public sealed class Trainer : IDisposable
             }
             else AddMetricRow(_batches.Cursor.Epoch, _guard.Optimizer.LearningRate, val, Elapsed());
         }
+        // A run ends with samples of its final weights (unless it was interrupted or broke down), so even a
+        // short one shows what it learnt.
+        if (Step > 0 && _sampledAtStep != Step && reason is not (StopReason.NonFinite or StopReason.Cancelled or StopReason.Diverged))
+            EmitSamples();
         // The last evaluation may already have saved this very step; saving it again would only
         // duplicate files (and, with --keep, a step-numbered copy).
         if (ParametersAreFinite() && _savedAtStep != Step) SaveRequested?.Invoke(new SaveRequest(isBest, Final: true));
@@ -229,7 +240,9 @@ public sealed class Trainer : IDisposable
     {
         var (val, isBest) = Validate(epoch, epochEnd);
         AddMetricRow(epoch, lr, val, now);
-        if (epochEnd || _options.SampleAtEval) EmitSamples();
+        // A run too short to reach an epoch end samples at every evaluation instead.
+        bool shortRun = _options.MaxSteps > 0 && _options.MaxSteps < _batches.BatchesPerEpoch;
+        if (epochEnd || _options.SampleAtEval || shortRun) EmitSamples();
         if (ParametersAreFinite())
         {
             SaveRequested?.Invoke(new SaveRequest(isBest, Final: false));
@@ -246,8 +259,13 @@ public sealed class Trainer : IDisposable
 
     private bool UpdateBest(double val)
     {
-        if (!double.IsFinite(val) || !(double.IsNaN(BestValidationLoss) || val < BestValidationLoss)) return false;
+        if (!double.IsFinite(val) || !(double.IsNaN(BestValidationLoss) || val < BestValidationLoss))
+        {
+            EvaluationsSinceBest++;
+            return false;
+        }
         BestValidationLoss = val;
+        EvaluationsSinceBest = 0;
         return true;
     }
 
@@ -271,6 +289,7 @@ public sealed class Trainer : IDisposable
     private void EmitSamples()
     {
         if (Sampled is null || _options.SampleLength == 0 || _options.SampleTemperatures.Length == 0) return;
+        _sampledAtStep = Step;
         var inference = new InferenceModel(Network);
         // A generator of its own, derived from the seed and step: printing samples never changes training.
         var rng = new Rng(_options.Seed ^ (ulong)Step * 0x9E3779B97F4A7C15UL);
@@ -342,6 +361,10 @@ public sealed class Trainer : IDisposable
         BestValidationLoss = cp.BestValidationLoss;
         _elapsedBefore = cp.ElapsedSeconds;
         _metrics.AddRange(cp.Metrics);
+        // What --patience counts, as the uninterrupted run had it: validation passes after the best one.
+        var validated = cp.Metrics.Where(m => !double.IsNaN(m.ValidationLoss)).Select(m => m.ValidationLoss).ToList();
+        int best = validated.Count == 0 ? -1 : validated.IndexOf(validated.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min());
+        EvaluationsSinceBest = best < 0 ? validated.Count : validated.Count - 1 - best;
         _lastValidation = _metrics.LastOrDefault(m => !double.IsNaN(m.ValidationLoss))?.ValidationLoss ?? double.NaN;
         _validatedAtStep = _metrics.LastOrDefault(m => !double.IsNaN(m.ValidationLoss))?.Step ?? -1;
     }

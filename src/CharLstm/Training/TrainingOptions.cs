@@ -18,6 +18,8 @@ public sealed record TrainingOptions
     public int EmbeddingSize { get; init; } = 64;
     /// <summary>Inverted-dropout probability on every layer's output while training.</summary>
     public float Dropout { get; init; } = 0.1f;
+    /// <summary>The model file a fine-tuning run started from (<c>--init-from</c>; kept for the record); null: a fresh initialisation.</summary>
+    public string? InitFrom { get; init; }
     /// <summary>Start the forget gate open (bias 1).</summary>
     public bool ForgetBiasOne { get; init; } = true;
 
@@ -30,6 +32,8 @@ public sealed record TrainingOptions
     public CorpusOptions Text { get; init; } = CorpusOptions.Default;
     /// <summary>Last fraction of the corpus kept for validation (0 allowed).</summary>
     public double ValFraction { get; init; } = 0.1;
+    /// <summary>A separate validation text (a file, a folder, or a URL, as given), scored instead of a held-out end; null: none.</summary>
+    public string? ValFile { get; init; }
 
     // ---- optimisation ----
     /// <summary><c>adam</c>, <c>rmsprop</c> or <c>sgd</c>.</summary>
@@ -74,6 +78,11 @@ public sealed record TrainingOptions
     public int SampleLength { get; init; } = 200;
     /// <summary>Also print samples at every evaluation, not only at epoch ends.</summary>
     public bool SampleAtEval { get; init; }
+    /// <summary>
+    /// Early stopping: end the run after this many validation passes in a row without a new best (0: never).
+    /// The best model is already saved; the run ends with <see cref="StopReason.NoImprovement"/>.
+    /// </summary>
+    public int Patience { get; init; }
 
     // ---- reproducibility ----
     /// <summary>Seed for initialisation, dropout, samples.</summary>
@@ -96,6 +105,8 @@ public sealed record TrainingOptions
         Require(Batch is >= 1 and <= 65536, $"--batch must be 1 to 65536, got {Batch}.");
         Require(SeqLen is >= 1 and <= 65536, $"--seq-len must be 1 to 65536, got {SeqLen}.");
         Require(ValFraction is >= 0 and < 1, $"--val-fraction must be in [0, 1), got {ValFraction}.");
+        Require(ValFile is null || ValFraction == 0,
+            "give either --val-file (a separate validation text) or --val-fraction (the end of the corpus), not both.");
         Require(Optimizer is "adam" or "rmsprop" or "sgd", $"--optimizer must be adam, rmsprop or sgd, got '{Optimizer}'.");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be a positive number, got {LearningRate}.");
         Require(Momentum is >= 0 and < 1, $"--momentum must be in [0, 1), got {Momentum}.");
@@ -111,6 +122,7 @@ public sealed record TrainingOptions
         Require(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"--time must be positive, got {TimeBudget}.");
         Require(EvalInterval >= 0, $"--eval-interval must be 0 or more, got {EvalInterval}.");
         Require(EvalChars >= 0, $"--eval-chars must be 0 (all) or more, got {EvalChars}.");
+        Require(Patience >= 0, $"--patience must be 0 (off) or more, got {Patience}.");
         Require(SampleLength >= 0, $"--sample-length must be 0 or more, got {SampleLength}.");
         Require(SampleTemperatures.All(t => t >= 0 && float.IsFinite(t)), "--sample-temperatures must be numbers of 0 or more.");
         Require(Numerics.ComputeThreads.IsValid(Threads), Numerics.ComputeThreads.RangeMessage("--threads", Threads));
