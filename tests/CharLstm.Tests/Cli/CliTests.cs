@@ -34,7 +34,8 @@ public sealed class CliTests(TrainedRunFixture run, ITestOutputHelper output) : 
         foreach (var f in new[] { "best.safetensors", "last.safetensors", "last.checkpoint.safetensors", "metrics.csv", "config.json", "loss.png", "loss.svg" })
             Assert.True(File.Exists(Path.Combine(run.RunFolder, f)), $"missing {f}");
         Assert.Contains("validation loss", run.Train.Stdout);
-        Assert.Contains("--- sample at temperature 0.2 ---", run.Train.Stdout);
+        Assert.Contains("--- samples at step 20, each continuing the seed \"", run.Train.Stdout);
+        Assert.Contains("--- temperature 0.2 ---", run.Train.Stdout);
         var csv = File.ReadAllLines(Path.Combine(run.RunFolder, "metrics.csv"));
         Assert.Equal("step,epoch,chars_seen,elapsed_s,lr,train_loss,grad_norm,val_loss,val_bpc", csv[0]);
         Assert.True(csv.Length > 3);
@@ -277,7 +278,8 @@ public sealed class HelpExampleTests
         foreach (var verb in root.Subcommands)
             foreach (var line in (verb.Description ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("charlstm ")))
             {
-                string commandLine = line.Split(" #")[0].Trim();
+                // A comment, a redirection or a pipe is the shell's, not the tool's.
+                string commandLine = line.Split([" #", " < ", " > ", " | "], StringSplitOptions.None)[0].Trim();
                 var args = System.Text.RegularExpressions.Regex.Matches(commandLine, "\"([^\"]*)\"|(\\S+)").Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value).Skip(1).ToArray();
                 var parse = root.Parse(args);
                 Assert.True(parse.Errors.Count == 0, $"'{commandLine}': {string.Join("; ", parse.Errors.Select(e => e.Message))}");

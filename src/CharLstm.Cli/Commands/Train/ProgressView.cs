@@ -7,8 +7,9 @@ namespace CharLstm.Cli.Commands.Train;
 /// <summary>Shows training progress: a live bar on a terminal, or one plain line per interval when output is redirected.</summary>
 internal abstract partial class ProgressView
 {
-    public static ProgressView Create(bool plain)
-        => plain || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive ? new PlainView() : Live(AnsiConsole.Console);
+    public static ProgressView Create(bool plain, bool quiet = false)
+        => quiet ? new QuietView()
+        : plain || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive ? new PlainView() : Live(AnsiConsole.Console);
 
     /// <summary>The live bar on <paramref name="console"/>; tests pass a console of a chosen width.</summary>
     public static ProgressView Live(IAnsiConsole console) => new LiveView(console);
@@ -59,6 +60,15 @@ internal abstract partial class ProgressView
         }
         public override void Line(string text) => Console.WriteLine(text);
         public override void Verbatim(string text) => Console.WriteLine(text);
+    }
+
+    // --quiet: nothing while training; the verb still prints how the run ended, and errors go to standard error.
+    private sealed class QuietView : ProgressView
+    {
+        public override T Show<T>(Func<T> body) => body();
+        public override void Step(StepReport r) { }
+        public override void Line(string text) { }
+        public override void Verbatim(string text) { }
     }
 
     private sealed class LiveView(IAnsiConsole console) : ProgressView

@@ -25,6 +25,7 @@ internal static class TrainCommand
         TrainingOptions options;
         IReadOnlyList<string> changes = [];
         RunFolder folder;
+        CharLanguageModel? init = null;
         if (resumeDir is not null)
         {
             folder = new RunFolder(resumeDir);
@@ -38,6 +39,11 @@ internal static class TrainCommand
         else
         {
             options = def.Resolve(r);
+            if (r.GetValue(def.InitFrom) is { } initPath)
+            {
+                init = ModelLocator.Load(initPath);
+                options = def.ForInitFrom(r, options, init, ModelLocator.Resolve(initPath));
+            }
             folder = new RunFolder(r.GetValue(def.Out) ?? Path.Combine("runs", SafeName(ExpectedCorpusName(source))));
             CheckNewRunFolder(folder, r.GetValue(def.Overwrite));
         }
@@ -47,20 +53,27 @@ internal static class TrainCommand
         // ---- 1. the corpus ----
         var corpus = LoadCorpus(source, options.Text);
 
-        // ---- 2. vectorise ----
-        Vocabulary vocabulary = checkpoint is null ? Vocabulary.Build(corpus.Scalars) : Vocabulary.FromStrings(checkpoint.Vocabulary);
+        Corpus? validationText = options.ValFile is { } valFile ? LoadValidation(valFile, options.Text) : null;
+
+        // ---- 2. vectorise (a separate validation text adds its characters to the vocabulary) ----
+        Vocabulary vocabulary = checkpoint is not null ? Vocabulary.FromStrings(checkpoint.Vocabulary)
+            : Vocabulary.Build(AllCharacters(corpus, validationText, init));
         if (checkpoint is not null && checkpoint.CorpusSha256 != corpus.Sha256)
             throw new InputException($"the run in '{folder.Path}' was trained on '{checkpoint.CorpusName}' (sha256 {checkpoint.CorpusSha256[..12]}…), "
                 + $"but the corpus given now is '{corpus.Name}' (sha256 {corpus.Sha256[..12]}…). Pass the original corpus to resume.");
         var encoded = EncodedCorpus.Encode(corpus, vocabulary);
+        EncodedCorpus? validation;
+        try { validation = validationText is null ? null : EncodedCorpus.Encode(validationText, vocabulary); }
+        catch (CorpusException e) { throw new InputException($"--val-file: {e.Message} The run's vocabulary was built from the texts it started with."); }
 
         // ---- 3. the model, once it is known to fit ----
         var config = options.ModelConfig(vocabulary.Size);
         CheckMemory(config, options);
         var network = checkpoint is null ? LstmModel.CreateInitialized(config, new Rng(options.Seed), options.ForgetBiasOne) : new LstmModel(config);
+        string? initNote = init is null ? null : FineTuneFrom(init, network, vocabulary);
         var model = new CharLanguageModel(network, vocabulary, textOptions: options.Text);
         Trainer trainer;
-        try { trainer = new Trainer(network, vocabulary, corpus, encoded, options, checkpoint); }
+        try { trainer = new Trainer(network, vocabulary, corpus, encoded, options, checkpoint, validation); }
         catch (InvalidOperationException e) { throw new InputException(e.Message); }
         using var disposeTrainer = trainer;
 
@@ -68,12 +81,13 @@ internal static class TrainCommand
         if (checkpoint is null) StartRunFolder(folder);
         folder.WriteConfig(options, config, corpus.Name, corpus.Sha256, corpus.Length, network.Parameters.Length);
 
-        var view = ProgressView.Create(r.GetValue(def.Plain));
+        var view = ProgressView.Create(r.GetValue(def.Plain), r.GetValue(def.Quiet));
         view.Line($"corpus: {corpus.Name}, {corpus.Length:N0} characters, {vocabulary.Size} distinct; train {trainer.TrainCharacters:N0} "
             + $"/ validation {trainer.ValidationCharacters:N0}");
         view.Line($"model: {config.Layers}×{config.HiddenSize} LSTM, input {(config.OneHot ? "one-hot" : $"embedding {config.EmbeddingSize}")}, "
             + $"{network.Parameters.Length:N0} parameters; {options.Optimizer} lr {options.LearningRate}, batch {options.Batch}×{options.SeqLen}; "
                 + $"{trainer.BatchesPerEpoch:N0} batches per epoch");
+        if (initNote is not null) view.Line(initNote);
         view.Line(checkpoint is null ? $"writing to {folder.Path}/" : $"resuming {folder.Path}/ at step {trainer.Step:N0}"
             + (changes.Count > 0 ? $" with {string.Join(", ", changes)}" : ", as it was"));
 
@@ -81,7 +95,19 @@ internal static class TrainCommand
         trainer.Evaluated += e => view.Line(
             $"{(e.EpochEnd ? "epoch " + (e.Epoch + 1) + " done, " : "")}step {e.Step:N0}: validation loss {e.Loss.MeanNats:F4} "
                 + $"nats/char ({e.Loss.BitsPerChar:F4} bits/char) over {e.Loss.Count:N0} characters{(e.IsBest ? " (best so far)" : "")}");
-        trainer.Sampled += s => view.Verbatim($"--- sample at temperature {s.Temperature:0.0#} ---\n{s.Prompt}{s.Text}\n");
+        // Samples come in groups, one per temperature, all continuing the same seed text from the training split: the
+        // group's header shows the seed (escaped, on one line), and each sample only what the model wrote after it.
+        long sampledStep = -1;
+        trainer.Sampled += s =>
+        {
+            if (s.Step != sampledStep)
+            {
+                sampledStep = s.Step;
+                string seed = string.Concat(Data.TextScalars.FromString(s.Prompt).Select(Data.TextScalars.Show));
+                view.Verbatim($"--- samples at step {s.Step:N0}, each continuing the seed \"{seed}\" (from the training text) ---");
+            }
+            view.Verbatim($"--- temperature {s.Temperature:0.0#} ---\n{s.Text}\n");
+        };
         trainer.SaveRequested += save =>
         {
             SaveAll(trainer, model, folder, save, corpus, keep);
@@ -120,6 +146,8 @@ internal static class TrainCommand
                 + $"{(options.Clip > 0 ? "" : " or a --clip such as 5")}.",
             StopReason.TimeBudget => $"time budget used after {trainer.Step:N0} steps.",
             StopReason.MaxSteps => $"reached --max-steps {options.MaxSteps:N0}.",
+            StopReason.NoImprovement => $"stopped early at step {trainer.Step:N0}: {options.Patience} validation passes in a row without a new best "
+                + "(--patience).",
             _ => $"finished {options.Epochs} epoch(s).",
         });
         if (!double.IsNaN(trainer.BestValidationLoss))
@@ -196,6 +224,7 @@ internal static class TrainCommand
     private static string ExpectedCorpusName(string? source)
     {
         if (source is null) return DefaultCorpus.FileName;
+        if (source == "-") return "stdin";
         if (source.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(source, UriKind.Absolute, out var url))
         {
             string name = Uri.UnescapeDataString(url.Segments[^1]).Trim('/');
@@ -207,6 +236,11 @@ internal static class TrainCommand
     private static Corpus LoadCorpus(string? source, CorpusOptions options)
     {
         void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
+        if (source == "-")
+        {
+            using var stdin = Console.OpenStandardInput();
+            return CorpusLoader.LoadStream(stdin, "stdin", options);
+        }
         if (source is null)
         {
             var download = new CorpusDownloadOptions
@@ -221,6 +255,42 @@ internal static class TrainCommand
             return corpus;
         }
         return CorpusLoader.LoadAsync(source, options, CorpusDownloadOptions.Default, Warn, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    // What a new run's vocabulary is built from: the corpus, a separate validation text, and a model to fine-tune.
+    private static int[] AllCharacters(Corpus corpus, Corpus? validation, CharLanguageModel? init)
+    {
+        var all = new List<int>(corpus.Scalars.Length + (validation?.Scalars.Length ?? 0));
+        all.AddRange(corpus.Scalars);
+        if (validation is not null) all.AddRange(validation.Scalars);
+        if (init is not null) all.AddRange(init.Vocabulary.Scalars);
+        return [.. all];
+    }
+
+    // Copies the trained model's weights into the new network, character by character; returns the line that says what was taken over.
+    private static string FineTuneFrom(CharLanguageModel init, LstmModel network, Vocabulary vocabulary)
+    {
+        var sourceIdOf = new int[vocabulary.Size];
+        var added = new List<int>();
+        for (int id = 0; id < vocabulary.Size; id++)
+        {
+            sourceIdOf[id] = init.Vocabulary.TryGetId(vocabulary[id], out int old) ? old : -1;
+            if (sourceIdOf[id] < 0) added.Add(vocabulary[id]);
+        }
+        network.TakeParametersFrom(init.Network, sourceIdOf);
+        string from = $"fine-tuning from {init.Config.Layers}×{init.Config.HiddenSize} model with {init.Vocabulary.Size} characters";
+        return added.Count == 0 ? $"{from}; the new text has no characters it lacks"
+            : $"{from}; {added.Count} character{(added.Count == 1 ? "" : "s")} new to it start untrained: {Data.TextScalars.DescribeList(added)}";
+    }
+
+    private static Corpus LoadValidation(string source, CorpusOptions options)
+    {
+        try
+        {
+            return CorpusLoader.LoadAsync(source, options, CorpusDownloadOptions.Default, m => Console.Error.WriteLine($"warning: {m}"), CancellationToken.None)
+                .GetAwaiter().GetResult();
+        }
+        catch (CorpusException e) { throw new InputException("--val-file: " + e.Message); }
     }
 
     private static string SafeName(string name)

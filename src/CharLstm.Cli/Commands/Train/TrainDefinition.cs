@@ -13,7 +13,8 @@ internal sealed class TrainDefinition
 
     public Argument<string?> Corpus { get; } = new("corpus")
     {
-        Description = "A text file, a folder of text files, or an http(s) URL. Omitted: Tiny Shakespeare, downloaded once into the cache (CHARLSTM_CACHE).",
+        Description = "A text file, a folder of text files, an http(s) URL, or - for standard input. Omitted: Tiny Shakespeare, downloaded once "
+            + "into the cache (CHARLSTM_CACHE).",
         Arity = ArgumentArity.ZeroOrOne,
     };
 
@@ -24,7 +25,17 @@ internal sealed class TrainDefinition
         DefaultValueFactory = _ => "default"
     };
     public Option<string?> Out { get; } = new("--out", "-o") { Description = "Output folder (default: runs/<corpus name>)." };
-    public Option<string?> Resume { get; } = new("--resume") { Description = "Continue the run in this output folder exactly where it stopped." };
+    public Option<string?> Resume { get; } = new("--resume")
+    {
+        Description = "Continue the run in this output folder exactly where it stopped. It keeps its model, data, optimiser, seed and text "
+            + "options; it takes a larger --max-steps, more --epochs or --time (from now on), and new --lr, --clip, --patience, eval and "
+            + "sample options.",
+    };
+    public Option<string?> InitFrom { get; } = new("--init-from")
+    {
+        Description = "Fine-tune: start from this trained model (file or run folder), keeping its shape and text options; characters "
+            + "of the new text it lacks are added, untrained.",
+    };
     public Option<bool> Overwrite { get; } = new("--overwrite")
     {
         Description = "Allow starting a new run in a folder that "
@@ -39,6 +50,10 @@ internal sealed class TrainDefinition
     public Option<int?> Batch { get; } = new("--batch", "-b") { Description = $"Parallel streams per batch (default {D.Batch})." };
     public Option<int?> SeqLen { get; } = new("--seq-len", "-t") { Description = $"Backprop-through-time length (default {D.SeqLen})." };
     public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Held-out end of the text, [0,1) (default {D.ValFraction})." };
+    public Option<string?> ValFile { get; } = new("--val-file")
+    {
+        Description = "Validate on this text (file, folder or URL) instead of holding out the end of the corpus; the whole corpus is trained on.",
+    };
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam, rmsprop or sgd (default {D.Optimizer})." };
     public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Peak learning rate (default {D.LearningRate})." };
     public Option<double?> Momentum { get; } = new("--momentum") { Description = $"SGD momentum (default {D.Momentum})." };
@@ -64,6 +79,11 @@ internal sealed class TrainDefinition
     };
     public Option<int?> SampleLength { get; } = new("--sample-length") { Description = $"Characters per printed sample; 0 = none (default {D.SampleLength})." };
     public Option<bool> SampleAtEval { get; } = new("--sample-at-eval") { Description = "Print samples at every validation pass too." };
+    public Option<int?> Patience { get; } = new("--patience")
+    {
+        Description = "Early stopping: end the run after N validation passes in a row without a new best (default: off).",
+    };
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Print only how the run ended (and errors): no progress, no samples." };
     public Option<ulong?> Seed { get; } = new("--seed") { Description = $"Random seed; same seed and threads give the same run (default {D.Seed})." };
     public Option<int?> Threads { get; } = new("--threads") { Description = "Worker threads (default: all cores)." };
     public Option<bool> Plain { get; } = new("--plain")
@@ -75,8 +95,11 @@ internal sealed class TrainDefinition
 
     public Command Build(Func<ParseResult, int> run)
     {
-        var command = new Command("train", """
+        var command = new Command("train", $"""
             Train a character LSTM on a text (Tiny Shakespeare when none is given) and save it.
+
+            Presets (--preset; any option typed overrides its value):
+            {PresetTable()}
 
             Examples:
               charlstm train --time 5m                               # Tiny Shakespeare, default preset
@@ -84,6 +107,8 @@ internal sealed class TrainDefinition
               charlstm train --preset keras-lab --lowercase nietzsche.txt
               charlstm train my-lyrics/ --hidden 512 --dropout 0.2 --out runs/lyrics
               charlstm train --resume runs/lyrics my-lyrics/           # continue exactly
+              charlstm train my-lyrics/ --init-from runs/tinyshakespeare --max-steps 2000 --out runs/bard-lyrics
+              charlstm train - --val-file held-out.txt --patience 5 --quiet < notes.txt
             """);
         // A token like --frobnicate would otherwise be taken for the corpus path.
         Corpus.Validators.Add(result =>
@@ -92,14 +117,25 @@ internal sealed class TrainDefinition
                 result.AddError($"unknown option '{v}'.");
         });
         command.Arguments.Add(Corpus);
-        foreach (var o in new Option[] { Preset, Out, Resume, Overwrite, Keep, Layers, Hidden, Embedding, Dropout, Batch, SeqLen, ValFraction,
+        foreach (var o in new Option[] { Preset, Out, Resume, InitFrom, Overwrite, Keep, Layers, Hidden, Embedding, Dropout, Batch, SeqLen,
+                     ValFraction, ValFile,
                      Optimizer, LearningRate, Momentum, WeightDecay, Schedule, Warmup, LrDecay, LrDecayEvery, Clip, Epochs, MaxSteps, Time,
-                     EvalInterval, EvalChars, SampleTemperatures, SampleLength, SampleAtEval, Seed, Threads, Plain })
+                     EvalInterval, EvalChars, SampleTemperatures, SampleLength, SampleAtEval, Patience, Seed, Threads, Plain, Quiet })
             command.Options.Add(o);
         Text.AddTo(command);
         command.SetAction(run);
         return command;
     }
+
+    // One line per preset with the values it sets, as the help shows them.
+    private static string PresetTable() => string.Join("\n", Presets.Names.Select(name =>
+    {
+        var p = Presets.Get(name);
+        string input = p.EmbeddingSize == 0 ? "one-hot" : $"embedding {p.EmbeddingSize}";
+        string schedule = p.Schedule.ToString().ToLowerInvariant();
+        return $"  {name,-10} {p.Layers}×{p.HiddenSize} LSTM, {input}, dropout {p.Dropout}; batch {p.Batch}×{p.SeqLen}; "
+            + $"{p.Optimizer} lr {p.LearningRate} ({schedule}), clip {p.Clip}; eval every {p.EvalInterval} steps";
+    }));
 
     /// <summary>The preset, with every option the user typed laid over it.</summary>
     public TrainingOptions Resolve(ParseResult r, TrainingOptions? basis = null)
@@ -117,7 +153,8 @@ internal sealed class TrainDefinition
             Dropout = r.GetValue(Dropout) ?? o.Dropout,
             Batch = r.GetValue(Batch) ?? o.Batch,
             SeqLen = r.GetValue(SeqLen) ?? o.SeqLen,
-            ValFraction = r.GetValue(ValFraction) ?? o.ValFraction,
+            ValFraction = r.GetValue(ValFile) is not null && r.GetValue(ValFraction) is null ? 0 : r.GetValue(ValFraction) ?? o.ValFraction,
+            ValFile = r.GetValue(ValFile) is { } valFile ? LocalOrUrl(valFile) : o.ValFile,
             Optimizer = r.GetValue(Optimizer) ?? o.Optimizer,
             LearningRate = r.GetValue(LearningRate) ?? o.LearningRate,
             Momentum = r.GetValue(Momentum) ?? o.Momentum,
@@ -151,6 +188,7 @@ internal sealed class TrainDefinition
         {
             if (given is not null && !given.Equals(kept)) refused.Add($"{option.Name} {given} (the run has {kept})");
         }
+        if (r.GetValue(InitFrom) is { } init) refused.Add($"--init-from {init} (the run already has its weights)");
         if (Given(r, Preset)) refused.Add($"--preset {r.GetValue(Preset)} (a preset chooses a new run's settings)");
         if (r.GetValue(Out) is { } outFolder) refused.Add($"--out {outFolder} (a resume writes into the folder it resumes)");
         if (r.GetValue(Overwrite)) refused.Add("--overwrite (a resume continues the run; it replaces nothing)");
@@ -161,6 +199,7 @@ internal sealed class TrainDefinition
         Fixed(Batch, r.GetValue(Batch), o.Batch);
         Fixed(SeqLen, r.GetValue(SeqLen), o.SeqLen);
         Fixed(ValFraction, r.GetValue(ValFraction), o.ValFraction);
+        Fixed(ValFile, r.GetValue(ValFile) is { } vf ? LocalOrUrl(vf) : null, o.ValFile);
         Fixed(Optimizer, r.GetValue(Optimizer), o.Optimizer);
         Fixed(Momentum, r.GetValue(Momentum), o.Momentum);
         Fixed(WeightDecay, r.GetValue(WeightDecay), o.WeightDecay);
@@ -192,6 +231,7 @@ internal sealed class TrainDefinition
             LearningRate = r.GetValue(LearningRate) ?? o.LearningRate,
             Clip = r.GetValue(Clip) ?? o.Clip,
             Threads = r.GetValue(Threads) ?? o.Threads,
+            Patience = r.GetValue(Patience) ?? o.Patience,
         };
         Validated(resumed);
         var changes = new List<string>();
@@ -209,6 +249,7 @@ internal sealed class TrainDefinition
         Changed("--lr", resumed.LearningRate, o.LearningRate);
         Changed("--clip", resumed.Clip, o.Clip);
         Changed("--threads", resumed.Threads, o.Threads);
+        Changed("--patience", resumed.Patience, o.Patience);
         NothingLeftToDo(resumed, saved);
         return (resumed, changes);
     }
@@ -236,7 +277,35 @@ internal sealed class TrainDefinition
         TimeBudget = r.GetValue(Time) is { } t ? Durations.Parse(t, "--time") : o.TimeBudget,
         EvalInterval = r.GetValue(EvalInterval) ?? o.EvalInterval,
         SampleLength = r.GetValue(SampleLength) ?? o.SampleLength,
+        Patience = r.GetValue(Patience) ?? o.Patience,
     };
+
+    /// <summary>
+    /// A fine-tuning run's options: the model's shape and text options, which its weights fix (a different --layers,
+    /// --hidden or --embedding is refused), with everything else resolved as for a new run.
+    /// </summary>
+    public TrainingOptions ForInitFrom(ParseResult r, TrainingOptions resolved, CharLanguageModel init, string initPath)
+    {
+        var c = init.Config;
+        var refused = new List<string>();
+        if (r.GetValue(Layers) is { } l && l != c.Layers) refused.Add($"--layers {l} (the model has {c.Layers})");
+        if (r.GetValue(Hidden) is { } h && h != c.HiddenSize) refused.Add($"--hidden {h} (the model has {c.HiddenSize})");
+        if (r.GetValue(Embedding) is { } e && e != c.EmbeddingSize) refused.Add($"--embedding {e} (the model has {c.EmbeddingSize})");
+        if (refused.Count > 0)
+            throw new UsageException($"--init-from keeps the model's shape, so these cannot apply: {string.Join("; ", refused)}. Leave them out.");
+        return Validated(resolved with
+        {
+            Layers = c.Layers,
+            HiddenSize = c.HiddenSize,
+            EmbeddingSize = c.EmbeddingSize,
+            Dropout = r.GetValue(Dropout) ?? c.Dropout,
+            Text = Text.ReadOver(r, init.TextOptions),
+            InitFrom = LocalOrUrl(initPath),
+        });
+    }
+
+    // A path made absolute, so a resume from another folder finds it; a URL as it is.
+    private static string LocalOrUrl(string path) => path.Contains("://", StringComparison.Ordinal) ? path : Path.GetFullPath(path);
 
     private static TrainingOptions Validated(TrainingOptions o)
     {
