@@ -106,4 +106,17 @@ public sealed class MessageTests(TrainedRunFixture run, ITestOutputHelper output
             "--length", "5", "--seed", "1");
         Assert.Equal(0, replaced.ExitCode);
     }
+
+    [Fact]
+    public async Task Eval_reads_a_url_as_its_message_offers()
+    {
+        string text = run.Cli.WriteCorpus("remote.txt", sentences: 30, seed: 4);
+        await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, File.ReadAllBytes(text)));
+        var remote = run.Cli.Run("eval", "-m", run.RunFolder, server.Url("remote.txt").ToString(), "--json");
+        output.WriteLine(remote.All);
+        Assert.Equal(0, remote.ExitCode);
+        var local = run.Cli.Run("eval", "-m", run.RunFolder, "remote.txt", "--json");
+        Assert.Equal(local.Stdout.Replace("remote.txt", "X"), remote.Stdout.Replace(server.Url("remote.txt").ToString(), "X"));
+        Assert.Equal(1, server.RequestCount);
+    }
 }
