@@ -48,13 +48,17 @@ internal sealed class RunFolder(string path)
         AtomicFile.Write(Config, s => s.Write(Encoding.UTF8.GetBytes(json + "\n")));
     }
 
+    /// <summary>
+    /// The metrics log. Its epoch column counts from 1, as the console's "epoch 1" does; the trainer and
+    /// the checkpoint keep the 0-based epoch.
+    /// </summary>
     public void WriteMetrics(IReadOnlyList<MetricRow> rows)
     {
         var sb = new StringBuilder("step,epoch,chars_seen,elapsed_s,lr,train_loss,grad_norm,val_loss,val_bpc\n");
         static string F(double x) => double.IsNaN(x) ? "" : x.ToString("G6", CultureInfo.InvariantCulture);
         foreach (var r in rows)
             sb.Append(CultureInfo.InvariantCulture,
-                $"{r.Step},{r.Epoch},{r.CharactersSeen},{r.ElapsedSeconds:F1},{F(r.LearningRate)},{F(r.TrainLoss)},{F(r.GradientNorm)},"
+                $"{r.Step},{r.Epoch + 1},{r.CharactersSeen},{r.ElapsedSeconds:F1},{F(r.LearningRate)},{F(r.TrainLoss)},{F(r.GradientNorm)},"
                 + $"{F(r.ValidationLoss)},{F(r.ValidationLoss / Math.Log(2))}\n");
         AtomicFile.Write(Metrics, s => s.Write(Encoding.UTF8.GetBytes(sb.ToString())));
     }
