@@ -24,7 +24,7 @@ public static class CheckpointFile
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>The resolved options as JSON (also written to config.json by the CLI).</summary>
+    /// <summary>The resolved options as JSON, in the form the checkpoint keeps them.</summary>
     public static string SerializeOptions(TrainingOptions options) => JsonSerializer.Serialize(options, OptionsJson);
 
     /// <summary>Writes <paramref name="cp"/> atomically.</summary>

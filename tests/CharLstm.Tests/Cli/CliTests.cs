@@ -41,7 +41,7 @@ public sealed class CliTests(TrainedRunFixture run, ITestOutputHelper output) : 
         Assert.True(csv.Length > 3);
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.RunFolder, "config.json")));
         Assert.Equal(48, config.RootElement.GetProperty("model").GetProperty("hidden_size").GetInt32());
-        Assert.Equal(8, config.RootElement.GetProperty("training").GetProperty("Batch").GetInt32());
+        Assert.Equal(8, config.RootElement.GetProperty("training").GetProperty("batch").GetInt32());
         var png = File.ReadAllBytes(Path.Combine(run.RunFolder, "loss.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
     }

@@ -42,7 +42,7 @@ internal sealed class RunFolder(string path)
                 ["vocab_size"] = model.VocabSize, ["embedding_size"] = model.EmbeddingSize, ["hidden_size"] = model.HiddenSize,
                 ["layers"] = model.Layers, ["dropout"] = model.Dropout, ["parameters"] = parameterCount,
             },
-            ["training"] = JsonDocument.Parse(CheckpointFile.SerializeOptions(options)).RootElement,
+            ["training"] = OptionsJson.Element(options),
         };
         string json = JsonSerializer.Serialize(doc, Indented);
         AtomicFile.Write(Config, s => s.Write(Encoding.UTF8.GetBytes(json + "\n")));
