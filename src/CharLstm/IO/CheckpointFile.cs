@@ -70,6 +70,17 @@ public static class CheckpointFile
         return (tensors, meta);
     }
 
+    /// <summary>
+    /// Whether the file at <paramref name="path"/> says it is a checkpoint: its metadata's <c>format</c> is
+    /// <see cref="FormatName"/>. Reads only the header; the tensors are neither read nor checked.
+    /// </summary>
+    /// <returns>False for a model file or any other file, and for one whose header cannot be read (loading it says why).</returns>
+    public static bool IsCheckpoint(string path)
+    {
+        try { return SafeTensors.ReadMetadata(path).TryGetValue("format", out string? format) && format == FormatName; }
+        catch (ModelFormatException) { return false; }
+    }
+
     /// <summary>Reads and validates a checkpoint.</summary>
     /// <exception cref="ModelFormatException">The file is malformed, inconsistent, or not a checkpoint.</exception>
     public static TrainingCheckpoint Load(string path) => Read(SafeTensors.ReadFile(path), $"'{path}'");

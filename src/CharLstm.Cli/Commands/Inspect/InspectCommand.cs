@@ -1,29 +1,54 @@
 using System.Text.Json;
 using CharLstm.Data;
+using CharLstm.IO;
 
 namespace CharLstm.Cli.Commands.Inspect;
 
-/// <summary><c>charlstm inspect</c>: what a model file holds.</summary>
+/// <summary><c>charlstm inspect</c>: what a model file or a training checkpoint holds.</summary>
 internal static class InspectCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static Command Create()
     {
-        var path = new Argument<string>("model") { Description = "Model file, or a training output folder." };
+        var path = new Argument<string>("model") { Description = "Model file, training checkpoint, or a training output folder." };
         var json = new Option<bool>("--json") { Description = "Print as JSON." };
+        var checkpoint = new Option<bool>("--checkpoint")
+        {
+            Description = "Show the folder's training checkpoint (last.checkpoint.safetensors) instead of its model.",
+        };
         var command = new Command("inspect", """
-            Show a model's configuration, vocabulary, parameter count and training summary.
+            Show a model's configuration, vocabulary, parameter count and training summary; or a training
+            checkpoint's progress, options, vocabulary and the command that resumes it.
 
             Examples:
               charlstm inspect runs/tinyshakespeare
               charlstm inspect model.safetensors --json
+              charlstm inspect runs/tinyshakespeare --checkpoint
+              charlstm inspect runs/tinyshakespeare/step-00001000.checkpoint.safetensors
             """);
         command.Arguments.Add(path);
         command.Options.Add(json);
+        command.Options.Add(checkpoint);
         command.SetAction(r => Guarded.Run("inspect", () =>
         {
-            string file = ModelLocator.Resolve(r.GetValue(path)!);
+            string given = r.GetValue(path)!;
+            if (r.GetValue(checkpoint) && Directory.Exists(given))
+            {
+                string last = Path.Combine(given, CheckpointRotation.LastCheckpointName);
+                if (!File.Exists(last)) throw new InputException($"--checkpoint: the folder '{given}' holds no "
+                    + $"{CheckpointRotation.LastCheckpointName}. Pass the --out folder of a 'charlstm train' run, or a checkpoint file.");
+                CheckpointView.Show(last, given, r.GetValue(json));
+                return ExitCodes.Ok;
+            }
+            string file = ModelLocator.Resolve(given);
+            // A checkpoint is told by its metadata's format, whatever its name; with --checkpoint, loading says why a file is not one.
+            if (r.GetValue(checkpoint) || CheckpointFile.IsCheckpoint(file))
+            {
+                string folder = Path.GetDirectoryName(file) is { Length: > 0 } parent ? parent : ".";
+                CheckpointView.Show(file, folder, r.GetValue(json));
+                return ExitCodes.Ok;
+            }
             var lm = CharLanguageModel.Load(file);
             var c = lm.Config;
             var s = lm.Summary;
