@@ -165,7 +165,7 @@ public static class CorpusDownloader
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             // Not the caller: the inactivity timeout (or the injected client's own timeout) fired.
-            string when = received == 0 && total is null ? "no answer" : $"no data after {received:N0} bytes";
+            string when = received == 0 && total is null ? "no answer" : $"no data after {received:N0} byte{(received == 1 ? "" : "s")}";
             throw new CorpusException(
                 $"Could not download {url}: {when} for {options.Timeout.TotalSeconds:0.#} s. Nothing was saved. " +
                 OfflineHint(url, destination),
@@ -185,8 +185,8 @@ public static class CorpusDownloader
     private static CorpusException Cut(Uri url, long received, long? total, string destination, Exception? cause)
     {
         string of = total is long announced ? $" of {announced:N0}" : "";
-        string message = $"The download of {url} was cut after {received:N0}{of} bytes. Nothing was saved; run the command again to retry. " +
-            OfflineHint(url, destination);
+        string message = $"The download of {url} was cut after {received:N0}{of} byte{((total ?? received) == 1 ? "" : "s")}. Nothing was saved; " +
+            "run the command again to retry. " + OfflineHint(url, destination);
         return cause is null ? new CorpusException(message) : new CorpusException(message, cause);
     }
 

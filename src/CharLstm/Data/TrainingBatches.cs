@@ -37,7 +37,7 @@ public sealed class TrainingBatches
         if (train.Length < window)
         {
             throw new CorpusException(
-                $"The corpus of {train.Length:N0} characters is shorter than one training window of " +
+                $"The corpus of {train.Length:N0} character{(train.Length == 1 ? "" : "s")} is shorter than one training window of " +
                 $"B×T+1 = {batchSize}×{sequenceLength}+1 = {window:N0} characters; use a smaller --batch or --seq-len.");
         }
 

@@ -83,7 +83,7 @@ public static partial class SafeTensors
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
             long length = stream.Length;
             if (length < PrefixSize)
-                throw Fail(source, length == 0 ? ModelFormatError.Empty : ModelFormatError.TooShort, $"the file is {length} bytes long");
+                throw Fail(source, length == 0 ? ModelFormatError.Empty : ModelFormatError.TooShort, $"the file is {Bytes(length)} long");
             Span<byte> prefix = stackalloc byte[PrefixSize];
             ReadExactly(stream, prefix, 0, length, source);
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
@@ -110,7 +110,7 @@ public static partial class SafeTensors
         if (length < PrefixSize)
         {
             throw Fail(source, ModelFormatError.TooShort,
-                $"the file is {length} bytes long, shorter than the 8-byte header length that starts every safetensors file");
+                $"the file is {Bytes(length)} long, shorter than the 8-byte header length that starts every safetensors file");
         }
 
         Span<byte> prefix = stackalloc byte[PrefixSize];
@@ -171,7 +171,7 @@ public static partial class SafeTensors
             if (entry.End > dataLength)
             {
                 throw Fail(source, ModelFormatError.OffsetsPastEnd,
-                    $"tensor '{entry.Name}' has {range}, past the end of the data section, which holds {dataLength:N0} bytes (file bytes {dataStart:N0} "
+                    $"tensor '{entry.Name}' has {range}, past the end of the data section, which holds {Bytes(dataLength)} (file bytes {dataStart:N0} "
                         + $"to {dataStart + dataLength:N0})");
             }
 
@@ -184,9 +184,10 @@ public static partial class SafeTensors
             if (entry.Begin > cursor)
             {
                 string what = previous is null
-                    ? $"the first tensor, '{entry.Name}', has {range}: it must begin at 0, and the {entry.Begin:N0} bytes before it belong to no tensor"
-                    : $"the {entry.Begin - cursor:N0} bytes between tensor '{previous}' (ends at data offset {cursor}) and tensor '{entry.Name}' ({range}) "
-                        + $"belong to no tensor";
+                    ? $"the first tensor, '{entry.Name}', has {range}: it must begin at 0, and the {Bytes(entry.Begin)} before it "
+                        + $"belong{(entry.Begin == 1 ? "s" : "")} to no tensor"
+                    : $"the {Bytes(entry.Begin - cursor)} between tensor '{previous}' (ends at data offset {cursor}) and tensor '{entry.Name}' ({range}) "
+                        + $"belong{(entry.Begin - cursor == 1 ? "s" : "")} to no tensor";
                 throw Fail(source, ModelFormatError.OffsetsGap, what);
             }
 
@@ -197,8 +198,8 @@ public static partial class SafeTensors
         if (cursor < dataLength)
         {
             throw Fail(source, ModelFormatError.TrailingBytes,
-                $"{dataLength - cursor:N0} bytes follow the last tensor's data (from file byte {dataStart + cursor:N0}); the tensors cover {cursor:N0} "
-                    + $"of the {dataLength:N0} data bytes");
+                $"{Bytes(dataLength - cursor)} follow{(dataLength - cursor == 1 ? "s" : "")} the last tensor's data (from file byte {dataStart + cursor:N0}); "
+                    + $"the tensors cover {cursor:N0} of the {dataLength:N0} data bytes");
         }
     }
 
@@ -218,7 +219,8 @@ public static partial class SafeTensors
                     ? "If the file is damaged, restore it from a backup; if you trust it, raise SafeTensorsLimits.MaxHeaderBytes."
                     : FormatFailure.DamagedAdvice);
         return Fail(source, ModelFormatError.HeaderPastEnd,
-            $"the header length at byte 0 is {headerLength:N0} bytes, but only {length - PrefixSize:N0} bytes follow it (the file is {length:N0} bytes)");
+            $"the header length at byte 0 is {Bytes((long)headerLength)}, but only {Bytes(length - PrefixSize)} "
+                + $"follow{(length - PrefixSize == 1 ? "s" : "")} it (the file is {Bytes(length)})");
     }
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, long position, long length, string source)
@@ -256,6 +258,9 @@ public static partial class SafeTensors
 
         return index;
     }
+
+    // A count of bytes as a message reads it: "1 byte", "8 bytes".
+    private static string Bytes(long count) => $"{count:N0} byte{(count == 1 ? "" : "s")}";
 
     private static ModelFormatException Fail(string source, ModelFormatError error, string what, string advice = FormatFailure.DamagedAdvice) =>
         FormatFailure.Create(source, error, what, advice);

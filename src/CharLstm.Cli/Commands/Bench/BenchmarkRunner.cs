@@ -68,7 +68,7 @@ internal static class BenchmarkRunner
                 elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
             } while (elapsed < seconds);
             rates[r] = unitsPerCall * calls / elapsed;
-            log.WriteLine($"[charlstm bench] {label} rep {r + 1}/{reps}: {calls} calls in {elapsed:F3}s -> {rates[r]:N1}/s");
+            log.WriteLine($"[charlstm bench] {label} rep {r + 1}/{reps}: {calls} call{(calls == 1 ? "" : "s")} in {elapsed:F3}s -> {rates[r]:N1}/s");
         }
         return rates;
     }

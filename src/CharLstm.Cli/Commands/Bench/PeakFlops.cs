@@ -46,7 +46,7 @@ internal static class PeakFlops
             double wall = Stopwatch.GetElapsedTime(wallStart).TotalSeconds;
             if (r < 0) continue;
             reps[r] = flops.Sum() / wall / 1e9;
-            log.WriteLine($"[charlstm bench] peak rep {r + 1}/{s.Reps}: {reps[r]:N1} GFLOP/s on {s.Threads} threads");
+            log.WriteLine($"[charlstm bench] peak rep {r + 1}/{s.Reps}: {reps[r]:N1} GFLOP/s on {s.Threads} thread{(s.Threads == 1 ? "" : "s")}");
         }
         return new BenchmarkResult
         {

@@ -46,7 +46,7 @@ internal static class EvalCommand
                 }));
             else
                 Console.WriteLine($"loss {result.Loss.MeanNats:F6} nats/char ({result.Loss.BitsPerChar:F6} bits/char) over {result.Loss.Count:N0} "
-                    + $"characters; {result.UnknownSkipped:N0} skipped as unknown");
+                    + $"character{(result.Loss.Count == 1 ? "" : "s")}; {result.UnknownSkipped:N0} skipped as unknown");
             return ExitCodes.Ok;
         }));
         return command;

@@ -50,9 +50,10 @@ internal static class CheckpointView
         var c = cp.Config;
         Console.WriteLine($"file:        {file}");
         Console.WriteLine($"checkpoint:  step {cp.Step:N0}, epoch {epoch} of {o.Epochs}{(cp.BatchIndex == 0 ? " done" : "")}; "
-            + $"{cp.CharactersSeen:N0} characters seen in {Duration(cp.ElapsedSeconds)} of training"
+            + $"{Counted(cp.CharactersSeen, "character")} seen in {Duration(cp.ElapsedSeconds)} of training"
             + (cp.SkippedSteps > 0 ? $"; {Counted(cp.SkippedSteps, "step")} skipped (non-finite)" : ""));
-        Console.WriteLine(best is { } b ? $"best val:    {b:F4} nats/char ({b / Math.Log(2):F4} bits/char)" : "best val:    none yet");
+        Console.WriteLine(best is { } b ? $"best val:    {b:F4} nats/char ({b / Math.Log(2):F4} bits/char)"
+            : o.ValFraction > 0 ? "best val:    none yet" : "best val:    none (no validation split)");
         Console.WriteLine($"corpus:      {cp.CorpusName} (sha256 {cp.CorpusSha256[..Math.Min(12, cp.CorpusSha256.Length)]})");
         Console.WriteLine($"model:       {c.Layers} LSTM layer(s) × {c.HiddenSize} units, input "
             + $"{(c.OneHot ? "one-hot" : $"embedding {c.EmbeddingSize}")}, dropout {Number(c.Dropout)}; {cp.Parameters.Length:N0} parameters");

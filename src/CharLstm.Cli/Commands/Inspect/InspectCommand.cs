@@ -78,11 +78,12 @@ internal static class InspectCommand
             Console.WriteLine($"parameters:  {lm.Network.Parameters.Length:N0}");
             foreach (var t in lm.Network.Layout.Tensors) Console.WriteLine($"  {t.Name,-22} [{string.Join(", ", t.Shape)}]");
             string shown = string.Concat(lm.Vocabulary.Scalars.ToArray().Select(TextScalars.Show));
-            Console.WriteLine($"vocabulary:  {c.VocabSize} characters: {shown}");
+            Console.WriteLine($"vocabulary:  {c.VocabSize} character{(c.VocabSize == 1 ? "" : "s")}: {shown}");
             if (s is not null)
             {
                 Console.WriteLine($"trained on:  {s.CorpusName} (sha256 {s.CorpusSha256})");
-                Console.WriteLine($"progress:    {s.Steps:N0} steps, {s.CharactersSeen:N0} characters seen");
+                Console.WriteLine($"progress:    {s.Steps:N0} step{(s.Steps == 1 ? "" : "s")}, "
+                    + $"{s.CharactersSeen:N0} character{(s.CharactersSeen == 1 ? "" : "s")} seen");
                 if (double.IsFinite(s.BestValidationLoss)) Console.WriteLine($"best val:    {s.BestValidationLoss:F4} "
                     + $"nats/char ({s.BestValidationLoss / Math.Log(2):F4} bits/char)");
                 Console.WriteLine($"written:     {s.Date:u} by charlstm {s.ToolVersion}");

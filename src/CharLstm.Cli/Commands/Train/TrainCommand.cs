@@ -86,7 +86,7 @@ internal static class TrainCommand
             + $"/ validation {trainer.ValidationCharacters:N0}");
         view.Line($"model: {config.Layers}×{config.HiddenSize} LSTM, input {(config.OneHot ? "one-hot" : $"embedding {config.EmbeddingSize}")}, "
             + $"{network.Parameters.Length:N0} parameters; {options.Optimizer} lr {options.LearningRate}, batch {options.Batch}×{options.SeqLen}; "
-                + $"{trainer.BatchesPerEpoch:N0} batches per epoch");
+                + $"{trainer.BatchesPerEpoch:N0} {(trainer.BatchesPerEpoch == 1 ? "batch" : "batches")} per epoch");
         if (initNote is not null) view.Line(initNote);
         view.Line(checkpoint is null ? $"writing to {folder.Path}/" : $"resuming {folder.Path}/ at step {trainer.Step:N0}"
             + (changes.Count > 0 ? $" with {string.Join(", ", changes)}" : ", as it was"));
