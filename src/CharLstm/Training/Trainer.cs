@@ -63,9 +63,9 @@ public sealed class Trainer : IDisposable
         long window = (long)options.Batch * options.SeqLen + 1;
         if (_train.Length < window && _validation.Length > 0 && validation is null)
             throw new CorpusException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"The training split has {_train.Length:N0} characters (the corpus's {encoded.Length:N0} less the last {_validation.Length:N0} "
-                + $"kept for validation by --val-fraction {options.ValFraction}), fewer than one training window of B×T+1 = {options.Batch}×"
-                + $"{options.SeqLen}+1 = {window:N0}; use a smaller --batch or --seq-len, or a smaller --val-fraction."));
+                $"The training split has {_train.Length:N0} character{(_train.Length == 1 ? "" : "s")} (the corpus's {encoded.Length:N0} "
+                + $"less the last {_validation.Length:N0} kept for validation by --val-fraction {options.ValFraction}), fewer than one training "
+                + $"window of B×T+1 = {options.Batch}×{options.SeqLen}+1 = {window:N0}; use a smaller --batch or --seq-len, or a smaller --val-fraction."));
         _batches = new TrainingBatches(_train, options.Batch, options.SeqLen);
         var cfg = network.Config;
         _pass = new NetworkPass(cfg, options.Batch, options.SeqLen, options.Threads);

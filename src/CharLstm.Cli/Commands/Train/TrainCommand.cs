@@ -94,7 +94,8 @@ internal static class TrainCommand
         trainer.StepCompleted += view.Step;
         trainer.Evaluated += e => view.Line(
             $"{(e.EpochEnd ? "epoch " + (e.Epoch + 1) + " done, " : "")}step {e.Step:N0}: validation loss {e.Loss.MeanNats:F4} "
-                + $"nats/char ({e.Loss.BitsPerChar:F4} bits/char) over {e.Loss.Count:N0} characters{(e.IsBest ? " (best so far)" : "")}");
+                + $"nats/char ({e.Loss.BitsPerChar:F4} bits/char) over {e.Loss.Count:N0} character{(e.Loss.Count == 1 ? "" : "s")}"
+                + (e.IsBest ? " (best so far)" : ""));
         // Samples come in groups, one per temperature, all continuing the same seed text from the training split: the
         // group's header shows the seed (escaped, on one line), and each sample only what the model wrote after it.
         long sampledStep = -1;
@@ -144,7 +145,7 @@ internal static class TrainCommand
             StopReason.Diverged => $"stopped: the training loss stayed above {trainer.DivergenceLoss:F1} nats/char (ten times an untrained model's) for "
                 + $"{Trainer.DivergenceSteps} steps: training diverged. Start again with a lower --lr (now {options.LearningRate})"
                 + $"{(options.Clip > 0 ? "" : " or a --clip such as 5")}.",
-            StopReason.TimeBudget => $"time budget used after {trainer.Step:N0} steps.",
+            StopReason.TimeBudget => $"time budget used after {trainer.Step:N0} step{(trainer.Step == 1 ? "" : "s")}.",
             StopReason.MaxSteps => $"reached --max-steps {options.MaxSteps:N0}.",
             StopReason.NoImprovement => $"stopped early at step {trainer.Step:N0}: {options.Patience} validation passes in a row without a new best "
                 + "(--patience).",
