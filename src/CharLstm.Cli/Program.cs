@@ -42,7 +42,7 @@ public static class Program
             // Bad command lines get exit code 2, the verb, and a pointer to its help; never a stack trace.
             var command = parse.CommandResult.Command;
             string name = command.Name == Name ? Name : $"{Name} {command.Name}";
-            foreach (var error in parse.Errors) Console.Error.WriteLine($"{name}: error: {CommandLineText.Describe(error, command)}");
+            foreach (string error in CommandLineText.Describe(parse.Errors, command)) Console.Error.WriteLine($"{name}: error: {error}");
             Console.Error.WriteLine($"Run '{name} --help' for the options and examples.");
             return ExitCodes.BadUsage;
         }

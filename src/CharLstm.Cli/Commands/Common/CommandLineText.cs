@@ -25,12 +25,29 @@ internal static partial class CommandLineText
         }
     }
 
+    /// <summary>
+    /// The parse errors as sentences a user can act on, one per line. A word the root does not know is one error
+    /// ("not a verb"), not also a missing verb.
+    /// </summary>
+    public static IEnumerable<string> Describe(IReadOnlyList<ParseError> errors, Command command)
+    {
+        if (command.Subcommands.Count > 0 && errors.Select(e => Unrecognized().Match(e.Message)).FirstOrDefault(m => m.Success) is { } word)
+            return [$"'{word.Groups["value"].Value}' is not a verb; name one of: {Verbs(command)}. Each has --help with examples."];
+        return errors.Select(e => Describe(e, command));
+    }
+
     /// <summary>One parse error as a sentence a user can act on.</summary>
     public static string Describe(ParseError error, Command command)
     {
         if (command.Subcommands.Count > 0 && error.SymbolResult is CommandResult { Command: var c } && c == command && !command.Options.Any(o => o.Required)
             && error.Message.StartsWith("Required command", StringComparison.Ordinal))
-            return $"name a verb: {string.Join(", ", command.Subcommands.Select(v => v.Name))}. Each has --help with examples.";
+            return $"name a verb: {Verbs(command)}. Each has --help with examples.";
+        if (error.Message.StartsWith("Required argument missing", StringComparison.Ordinal)
+            && command.Arguments.FirstOrDefault() is { } argument)
+        {
+            string what = argument.Description is { Length: > 0 } d ? $" ({char.ToLowerInvariant(d[0])}{d[1..].TrimEnd('.')})" : "";
+            return $"the {argument.Name.ToUpperInvariant()} argument is missing{what}.";
+        }
         if (NotAmong().Match(error.Message) is { Success: true } among)
         {
             string option = error.SymbolResult switch
@@ -48,7 +65,21 @@ internal static partial class CommandLineText
         string value = m.Groups["value"].Value, name = m.Groups["name"].Value;
         var type = AllOptions(command).FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name))?.ValueType
             ?? command.Arguments.FirstOrDefault(a => a.Name == name)?.ValueType;
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        if ((type == typeof(int) || type == typeof(long) || type == typeof(ulong)) && WholeNumber().IsMatch(value))
+            return $"{name}: '{value}' is too {(value.StartsWith('-') ? "small" : "large")} a number for this option.";
         return $"{name}: '{value}' is not {Expected(type)}.";
+    }
+
+    private static string Verbs(Command command) => string.Join(", ", command.Subcommands.Select(v => v.Name));
+
+    /// <summary>The library's unknown-character message with the option that skips them named.</summary>
+    public static string SkipUnknownAdvice(string message)
+    {
+        const string Skip = "or skip unknown characters.";
+        if (!message.EndsWith(Skip, StringComparison.Ordinal)) return message;
+        string pronoun = message.Contains("Remove it ", StringComparison.Ordinal) ? "it" : "them";
+        return $"{message[..^Skip.Length]}or pass --unknown skip to drop {pronoun}.";
     }
 
     // "a whole number", "one of error, skip", ... for a value type (nullable or not).
@@ -72,6 +103,12 @@ internal static partial class CommandLineText
 
     [GeneratedRegex(@"^Argument '(?<value>.*)' not recognized\. Must be one of:(\s*'(?<allowed>[^']*)')+")]
     private static partial Regex NotAmong();
+
+    [GeneratedRegex("^Unrecognized command or argument '(?<value>.*)'")]
+    private static partial Regex Unrecognized();
+
+    [GeneratedRegex(@"^[-+]?[0-9]+$")]
+    private static partial Regex WholeNumber();
 
     [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for (option|command|argument) '(?<name>[^']*)'")]
     private static partial Regex CannotParse();
