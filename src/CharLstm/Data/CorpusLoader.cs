@@ -378,5 +378,5 @@ public static class CorpusLoader
         new($"No such file or folder: {fullPath}. {WhatToPass}");
 
     private static CorpusException Empty(string fullPath) =>
-        new($"The corpus {fullPath} is empty: it has no characters to learn from. Pass a text file with some text in it.");
+        new($"The corpus {fullPath} is empty: it has no characters. Pass a text file with some text in it.");
 }

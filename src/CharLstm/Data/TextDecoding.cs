@@ -127,7 +127,7 @@ public static class TextDecoding
         string what = cutShort ? "a UTF-8 sequence cut short by the end of the text" : "invalid UTF-8";
         return new CorpusException(
             $"{source}: {what} at byte offset {offset} (line {line}, bytes {spaced}). " +
-            "The corpus must be UTF-8 text: convert it (for example `iconv -f latin1 -t utf-8`), " +
+            "The text must be UTF-8: convert it (for example `iconv -f latin1 -t utf-8`), " +
             "or pass --invalid-utf8 replace to read each invalid sequence as U+FFFD.");
     }
 }

@@ -157,8 +157,9 @@ public sealed class Vocabulary
         if (unknown is not null && unknownMode == UnknownMode.Error)
         {
             throw new CorpusException(
-                $"The text has {unknown.Count} character{(unknown.Count == 1 ? "" : "s")} that the vocabulary of {Size} " +
-                $"does not have: {TextScalars.DescribeList(unknownScalars)}. Remove them from the text, or choose to skip unknown characters.");
+                $"The text has {unknown.Count} character{(unknown.Count == 1 ? "" : "s")} that the model's vocabulary of {Size} characters " +
+                $"does not have: {TextScalars.DescribeList(unknownScalars)}. Remove {(unknown.Count == 1 ? "it" : "them")} from the text, " +
+                "or skip unknown characters.");
         }
 
         return [.. ids];

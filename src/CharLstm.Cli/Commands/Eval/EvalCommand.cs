@@ -36,7 +36,7 @@ internal static class EvalCommand
                 m => Console.Error.WriteLine($"warning: {m}"), CancellationToken.None).GetAwaiter().GetResult();
             EvaluationResult result;
             try { result = lm.Evaluate(corpus.Scalars, r.GetValue(unknown) ?? UnknownMode.Error); }
-            catch (CorpusException e) { throw new InputException(e.Message + " Pass --unknown skip to drop them."); }
+            catch (CorpusException e) { throw new InputException(CommandLineText.SkipUnknownAdvice(e.Message)); }
             if (result.Loss.Count == 0) throw new InputException($"'{corpus.Name}' has fewer than 2 known characters, so nothing can be scored.");
             if (r.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>

@@ -103,7 +103,7 @@ internal static class GenerateCommand
         try { _ = lm.Generate(options with { Length = 0 }); } // encodes the prompt at once; nothing is run until enumerated
         catch (CorpusException e)
         {
-            string message = e.Message + " Pass --unknown skip to drop them.";
+            string message = CommandLineText.SkipUnknownAdvice(e.Message);
             throw promptTyped ? new UsageException(message) : new InputException(message);
         }
     }
