@@ -64,6 +64,13 @@ public static partial class SafeTensors
 
         using (stream)
         {
+            // A device or special file (/dev/zero, /proc/...) reports 0 bytes and still yields data: not a model file.
+            if (stream.Length == 0 && ReadsData(stream))
+            {
+                throw Fail(source, ModelFormatError.NotSafeTensors, "it is a device or special file that reports no length, not a file on disk",
+                    "Pass a model file written by 'charlstm train'.");
+            }
+
             return ReadCore(stream, stream.Length, limits ?? SafeTensorsLimits.Default, source);
         }
     }
@@ -82,6 +89,12 @@ public static partial class SafeTensors
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
             long length = stream.Length;
+            if (length == 0 && ReadsData(stream))
+            {
+                throw Fail(source, ModelFormatError.NotSafeTensors, "it is a device or special file that reports no length, not a file on disk",
+                    "Pass a model file written by 'charlstm train'.");
+            }
+
             if (length < PrefixSize)
                 throw Fail(source, length == 0 ? ModelFormatError.Empty : ModelFormatError.TooShort, $"the file is {Bytes(length)} long");
             Span<byte> prefix = stackalloc byte[PrefixSize];
@@ -96,6 +109,19 @@ public static partial class SafeTensors
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new ModelFormatException(ModelFormatError.Io, $"{source}: cannot be read ({e.Message}).", e);
+        }
+    }
+
+    private static bool ReadsData(FileStream stream)
+    {
+        try
+        {
+            Span<byte> one = stackalloc byte[1];
+            return stream.Read(one) > 0;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 
@@ -214,7 +240,8 @@ public static partial class SafeTensors
         if (FileResemblance.Describe(head) is var (what, advice)) return Fail(source, ModelFormatError.NotSafeTensors, what, advice);
         if (headerLength > (ulong)limits.MaxHeaderBytes)
             return Fail(source, ModelFormatError.HeaderTooLarge,
-                $"the header length at byte 0 is {headerLength:N0} bytes, more than the limit of {limits.MaxHeaderBytes:N0}",
+                $"the header length at byte 0 is {headerLength:N0} bytes, more than the limit of {limits.MaxHeaderBytes:N0}"
+                    + (headerLength > (ulong)Math.Max(0, length - PrefixSize) ? $" and more than the whole file ({Bytes(length)})" : ""),
                 head.Length > PrefixSize && head[PrefixSize] == (byte)'{'
                     ? "If the file is damaged, restore it from a backup; if you trust it, raise SafeTensorsLimits.MaxHeaderBytes."
                     : FormatFailure.DamagedAdvice);
