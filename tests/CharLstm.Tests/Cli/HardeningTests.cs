@@ -226,4 +226,38 @@ public sealed class HardeningTests : IDisposable
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"corpus: books, {characters:N0} characters"), r.Stdout);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60));
     }
+
+    [Fact]
+    public void An_out_folder_that_cannot_be_made_is_refused_with_the_reason()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Skip("Windows permissions are not Unix modes.");
+            return;
+        }
+
+        _cli.WriteCorpus();
+        string locked = _cli.PathOf("locked");
+        Directory.CreateDirectory(locked);
+        File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        string[] args = ["train", _cli.PathOf("corpus.txt"), .. Tiny, "--max-steps", "1", "--out", Path.Combine(locked, "run")];
+        // Root may write anywhere, so as root the CLI runs as 'nobody', as in the unreadable-corpus test.
+        var r = Environment.UserName == "root" ? _cli.RunAsNobody(args) : _cli.Run(args);
+        NoStackTrace(r);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"--out: cannot create the folder '{Path.Combine(locked, "run")}' (Access to the path", r.Stderr);
+        Assert.Contains("Choose a folder you may write to.", r.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(locked));
+    }
+
+    [Fact]
+    public void An_out_folder_inside_a_file_is_refused()
+    {
+        _cli.WriteCorpus();
+        var r = _cli.Run(["train", "corpus.txt", .. Tiny, "--max-steps", "1", "--out", "corpus.txt/run"]);
+        NoStackTrace(r);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--out: 'corpus.txt/run' lies inside 'corpus.txt', which is a file", r.Stderr);
+    }
 }

@@ -175,11 +175,25 @@ internal static class TrainCommand
                 + $"{(files.Count > 5 ? $" and {files.Count - 5} more" : "")}); a run would write its files among them. Choose a new or empty --out folder.");
         if (File.Exists(folder.Path))
             throw new InputException($"--out: '{folder.Path}' is a file, not a folder. Choose a new or empty --out folder.");
+        for (var parent = Directory.GetParent(Path.GetFullPath(folder.Path)); parent is not null; parent = parent.Parent)
+        {
+            if (File.Exists(parent.FullName))
+                throw new InputException($"--out: '{folder.Path}' lies inside '{Path.GetRelativePath(".", parent.FullName)}', which is a file, "
+                    + "so the folder cannot be made. Choose a new or empty --out folder.");
+        }
     }
 
     private static void StartRunFolder(RunFolder folder)
     {
-        Directory.CreateDirectory(folder.Path);
+        try
+        {
+            Directory.CreateDirectory(folder.Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"--out: cannot create the folder '{folder.Path}' ({ErrorText.Reason(e)}). "
+                + "Choose a folder you may write to.");
+        }
         AtomicFile.CleanStaleTemporaries(folder.Path);
         // --overwrite: the old run's best model is not this run's; only a validation of this run may write best.
         File.Delete(folder.Best);
@@ -218,7 +232,9 @@ internal static class TrainCommand
         if (text.NormalizeNewlines) parts.Add("--normalize-newlines");
         if (text.InvalidUtf8 == InvalidUtf8Mode.Replace) parts.AddRange(["--invalid-utf8", "replace"]);
         static string Quoted(string p) => p.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'') ? $"'{p.Replace("'", "'\\''", StringComparison.Ordinal)}'" : p;
-        return string.Join(' ', parts.Select(Quoted));
+        string command = string.Join(' ', parts.Select(Quoted));
+        // Standard input is gone once read: the resume needs the same text piped in again (the corpus's sha256 is checked).
+        return source == "-" ? command + " (with the same text on standard input)" : command;
     }
 
     // The name the corpus will have (so the default run folder can be checked before a download).
