@@ -44,7 +44,8 @@ public sealed class Sampler
         int kept = v;
         if (options.TopK > 0 && options.TopK < v || options.TopP < 1f)
         {
-            // Sort indices by probability, descending (ties: lower index first, as sort is by (key, index)).
+            // Sort indices by probability, descending. The sort is not stable: tied probabilities come out in an order
+            // that depends only on the input, so the same logits always keep the same candidates.
             for (int i = 0; i < v; i++) { _keys[i] = -probs[i]; _order[i] = i; }
             _keys.AsSpan().Sort(_order.AsSpan());
             if (options.TopK > 0) kept = Math.Min(kept, options.TopK);
