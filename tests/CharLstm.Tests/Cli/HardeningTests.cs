@@ -260,4 +260,18 @@ public sealed class HardeningTests : IDisposable
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("--out: 'corpus.txt/run' lies inside 'corpus.txt', which is a file", r.Stderr);
     }
+
+    [Fact]
+    public async Task A_url_corpus_is_not_downloaded_when_the_out_folder_refuses_the_run()
+    {
+        await using var server = new LoopbackHttpServer(_ => new LoopbackResponse(200, "the corpus"u8.ToArray()));
+        // Any of a run's files makes the folder a run that a new run may not replace without --overwrite.
+        Directory.CreateDirectory(_cli.PathOf("m"));
+        File.WriteAllText(_cli.PathOf("m/last.safetensors"), "");
+        var r = _cli.Run(["train", server.Url("corpus.txt").ToString(), .. Tiny, "--out", "m"]);
+        NoStackTrace(r);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("'m' already holds a training run", r.Stderr);
+        Assert.Equal(0, server.RequestCount);
+    }
 }
