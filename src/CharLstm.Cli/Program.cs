@@ -3,6 +3,7 @@ using CharLstm.Cli.Commands.Bench;
 using CharLstm.Cli.Commands.Eval;
 using CharLstm.Cli.Commands.Generate;
 using CharLstm.Cli.Commands.Inspect;
+using CharLstm.Cli.Commands.Serve;
 using CharLstm.Cli.Commands.Train;
 
 namespace CharLstm.Cli;
@@ -24,6 +25,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         CommandLineText.LowercaseEnums(root);
         return root;
     }

@@ -1,0 +1,38 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace CharLstm.Cli.Commands.Serve;
+
+/// <summary>Server-sent events as OpenAI streams them: <c>data: {json}</c> and a blank line per event, then <c>data: [DONE]</c>.</summary>
+internal sealed class SseWriter(HttpResponse response)
+{
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+
+    /// <summary>Sends the headers: from here on an error can only be told as an event.</summary>
+    public Task StartAsync(CancellationToken ct)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front must not hold the events back
+        return response.StartAsync(ct);
+    }
+
+    /// <summary>Queues one event; <see cref="FlushAsync"/> sends what is queued.</summary>
+    public void Write(JsonNode data)
+    {
+        response.BodyWriter.Write("data: "u8);
+        response.BodyWriter.Write(Encoding.UTF8.GetBytes(data.ToJsonString(ServeJson.Options)));
+        response.BodyWriter.Write("\n\n"u8);
+    }
+
+    public async Task FlushAsync(CancellationToken ct) => await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
+
+    public async Task DoneAsync(CancellationToken ct)
+    {
+        response.BodyWriter.Write(Done);
+        await FlushAsync(ct).ConfigureAwait(false);
+    }
+}
