@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Threading.Channels;
 using CharLstm.Numerics;
 using CharLstm.Serving;
@@ -51,32 +52,45 @@ internal sealed class CompletionRun : IAsyncDisposable
             return null;
         }
         run._drained = Task.WhenAll(readers.Select((reader, i) => Task.Run(() => run.DrainAsync(i, reader))))
-            .ContinueWith(_ => run._pieces.Writer.TryComplete(), TaskScheduler.Default);
+            .ContinueWith(t => run._pieces.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default); // a failed loop reaches the reply
         return run;
     }
 
-    // Turns one stream's ids into text, holding back what could still become a stop sequence.
+    // Turns one stream's ids into text, holding back what could still become a stop sequence. The ids waiting when the
+    // drain wakes go out as one piece, so a model that draws faster than the client reads makes fewer, longer events.
     private async Task DrainAsync(int index, ChannelReader<int> reader)
     {
         var stops = new StopSequences(_request.Stops);
+        var text = new StringBuilder();
         int drawn = 0;
         // The reader completes when the stream has drawn max_tokens or has left the batch after _end was cancelled.
-        await foreach (int id in reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            if (stops.Stopped) continue;
-            drawn++;
-            if (Interlocked.Increment(ref _generated) == 1) _metrics.FirstCharacter(_model.Name, Stopwatch.GetElapsedTime(_started));
-            string text = stops.Push(_model.Language.Vocabulary.Decode([id]));
-            if (text.Length > 0) _pieces.Writer.TryWrite(new ChoicePiece(index, text, null));
-            if (stops.Stopped) Settle();
+            while (reader.TryRead(out int id))
+            {
+                if (stops.Stopped) continue; // drawn after the stop: discarded
+                drawn++;
+                if (Interlocked.Increment(ref _generated) == 1) _metrics.FirstCharacter(_model.Name, Stopwatch.GetElapsedTime(_started));
+                text.Append(stops.Push(_model.Language.Vocabulary.Decode([id])));
+                if (stops.Stopped) Settle();
+            }
+            Send(index, text);
         }
         if (!stops.Stopped)
         {
-            if (stops.Flush() is { Length: > 0 } rest) _pieces.Writer.TryWrite(new ChoicePiece(index, rest, null));
+            text.Append(stops.Flush());
+            Send(index, text);
             Settle();
         }
         string finish = stops.Stopped ? "stop" : drawn < _request.MaxTokens && _shutdown.IsCancellationRequested ? ChoicePiece.ShutDown : "length";
         _pieces.Writer.TryWrite(new ChoicePiece(index, "", finish));
+    }
+
+    private void Send(int index, StringBuilder text)
+    {
+        if (text.Length == 0) return;
+        _pieces.Writer.TryWrite(new ChoicePiece(index, text.ToString(), null));
+        text.Clear();
     }
 
     private void Settle()

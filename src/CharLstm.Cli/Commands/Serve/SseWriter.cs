@@ -11,13 +11,14 @@ internal sealed class SseWriter(HttpResponse response)
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
 
     /// <summary>Sends the headers: from here on an error can only be told as an event.</summary>
-    public Task StartAsync(CancellationToken ct)
+    public async Task StartAsync(CancellationToken ct)
     {
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no"; // a proxy in front must not hold the events back
-        return response.StartAsync(ct);
+        await response.StartAsync(ct).ConfigureAwait(false);
+        await FlushAsync(ct).ConfigureAwait(false); // the client sees the 200 at once, even while its streams wait in the queue
     }
 
     /// <summary>Queues one event; <see cref="FlushAsync"/> sends what is queued.</summary>
