@@ -9,7 +9,8 @@ public sealed class CompletionsTests
     public async Task A_completion_has_OpenAIs_shape_and_counts_characters_as_tokens()
     {
         await using var server = await TestServer.StartAsync();
-        var (status, body) = await server.CompleteAsync("""{"model":"tiny","prompt":"the cat","max_tokens":20,"seed":5,"temperature":0.8,"top_k":5,"top_p":0.9}""");
+        var (status, body) = await server.CompleteAsync(
+            """{"model":"tiny","prompt":"the cat","max_tokens":20,"seed":5,"temperature":0.8,"top_k":5,"top_p":0.9}""");
         Assert.Equal(200, status);
         Assert.StartsWith("cmpl-", (string)body["id"]!, StringComparison.Ordinal);
         Assert.Equal("text_completion", (string)body["object"]!);
@@ -54,7 +55,8 @@ public sealed class CompletionsTests
         string text = (string)plain["choices"]![0]!["text"]!;
         string stop = text.Substring(10, 2);
         int at = text.IndexOf(stop, StringComparison.Ordinal);
-        var (status, stopped) = await server.CompleteAsync(TestServer.Json(new { prompt = "the", max_tokens = 60, temperature = 0, stop = new[] { "QQ", stop } }));
+        string request = TestServer.Json(new { prompt = "the", max_tokens = 60, temperature = 0, stop = new[] { "QQ", stop } });
+        var (status, stopped) = await server.CompleteAsync(request);
         Assert.Equal(200, status);
         Assert.Equal(text[..at], (string)stopped["choices"]![0]!["text"]!);
         Assert.Equal("stop", (string)stopped["choices"]![0]!["finish_reason"]!);

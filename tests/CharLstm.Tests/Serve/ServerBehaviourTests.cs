@@ -19,7 +19,10 @@ public sealed class ServerBehaviourTests
     private static async Task<(HttpResponseMessage Response, StreamReader Reader)> OpenStreamAsync(TestServer server, CancellationToken ct,
         bool firstEvent = true)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(EndlessStream, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent(EndlessStream, Encoding.UTF8, "application/json"),
+        };
         var response = await server.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         Assert.Equal(200, (int)response.StatusCode);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
@@ -50,7 +53,8 @@ public sealed class ServerBehaviourTests
     private static double GeneratedCharacters(TestServer server)
     {
         string metrics = server.Http.GetStringAsync("/metrics", Ct).GetAwaiter().GetResult();
-        string line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("charlstm_generated_characters_total{model=\"tiny\"}", StringComparison.Ordinal)) ?? "x 0";
+        const string Counter = "charlstm_generated_characters_total{model=\"tiny\"}";
+        string line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(Counter, StringComparison.Ordinal)) ?? "x 0";
         return double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -25,6 +25,12 @@ internal static class Requires
     /// <summary>/usr/bin/python3 with torch (apt-get install python3-torch libopenblas0-pthread).</summary>
     public static void Torch() => Need(TorchMissing.Value, "apt-get install -y python3-torch libopenblas0-pthread");
 
+    /// <summary>Debian's Chromium, which the playground's browser test drives through Playwright (no browser download).</summary>
+    public const string Chromium = "/usr/bin/chromium";
+
+    /// <summary>/usr/bin/chromium (apt-get install chromium).</summary>
+    public static void Browser() => Need(File.Exists(Chromium) ? null : $"{Chromium} is not installed", "apt-get install -y chromium");
+
     private static void Need(string? missing, string install)
     {
         if (missing is null) return;
