@@ -4,7 +4,7 @@ namespace CharLstm.Cli.Commands.Serve;
 
 /// <summary>
 /// What /metrics reports, in Prometheus' text format: requests by path and status, characters generated, time to the
-/// first character, and each model's queue and active streams. Each server has its own registry, so servers started
+/// first character, each model's queue and active streams, and the process's memory, CPU and GC figures. Each server has its own registry, so servers started
 /// side by side (the tests) do not share counts.
 /// </summary>
 internal sealed class ServerMetrics
@@ -15,6 +15,8 @@ internal sealed class ServerMetrics
 
     public ServerMetrics(ModelRegistry models)
     {
+        // The process's own figures (process_working_set_bytes and the like, which the load test reads), then ours.
+        DotNetStats.Register(Registry);
         var factory = Metrics.WithCustomRegistry(Registry);
         _requests = factory.CreateCounter("charlstm_http_requests_total", "HTTP requests answered, by route and status code.", "path", "status");
         _characters = factory.CreateCounter("charlstm_generated_characters_total", "Characters generated, by model.", "model");
