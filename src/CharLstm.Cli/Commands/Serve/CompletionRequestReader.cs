@@ -34,16 +34,23 @@ internal static class CompletionRequestReader
     private static string? String(JsonElement body, string name)
     {
         if (Field(body, name) is not { } value) return null;
-        return value.ValueKind == JsonValueKind.String ? value.GetString()! : throw ApiException.Field(name, $"{name} must be a string.");
+        return value.ValueKind == JsonValueKind.String ? Text(value, name) : throw ApiException.Field(name, $"{name} must be a string.");
+    }
+
+    // JSON may escape a lone surrogate (\ud800), which is no text: a 400 rather than the reader's exception.
+    private static string Text(JsonElement value, string name)
+    {
+        try { return value.GetString()!; }
+        catch (InvalidOperationException) { throw ApiException.Field(name, $"{name} is not valid text: it has a lone UTF-16 surrogate escape."); }
     }
 
     // OpenAI takes a string or a list; a list of one string is the same request. Token lists and batches are refused.
     private static string Prompt(JsonElement body)
     {
         if (Field(body, "prompt") is not { } value) return "";
-        if (value.ValueKind == JsonValueKind.String) return value.GetString()!;
+        if (value.ValueKind == JsonValueKind.String) return Text(value, "prompt");
         if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && value[0].ValueKind == JsonValueKind.String)
-            return value[0].GetString()!;
+            return Text(value[0], "prompt");
         throw ApiException.Field("prompt", "prompt must be a string, or a list of one string (for several completions of one prompt, use n).");
     }
 
@@ -94,9 +101,9 @@ internal static class CompletionRequestReader
         if (Field(body, "stop") is not { } value) return [];
         string[] stops = value.ValueKind switch
         {
-            JsonValueKind.String => [value.GetString()!],
+            JsonValueKind.String => [Text(value, "stop")],
             JsonValueKind.Array when value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String)
-                => [.. value.EnumerateArray().Select(e => e.GetString()!)],
+                => [.. value.EnumerateArray().Select(e => Text(e, "stop"))],
             _ => throw ApiException.Field("stop", "stop must be a string or a list of strings."),
         };
         if (stops.Length > limits.MaxStops) throw ApiException.Field("stop", $"stop may have at most {limits.MaxStops} sequences, got {stops.Length}.");
