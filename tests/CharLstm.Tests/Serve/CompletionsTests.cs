@@ -47,6 +47,17 @@ public sealed class CompletionsTests
     }
 
     [Fact]
+    public async Task A_seeded_request_gives_the_same_text_alone_or_among_others()
+    {
+        await using var server = await TestServer.StartAsync();
+        static string Body(int seed) => $$"""{"prompt":"she","max_tokens":200,"seed":{{seed}},"temperature":0.9}""";
+        var alone = new Dictionary<int, string>();
+        for (int seed = 20; seed < 28; seed++) alone[seed] = (string)(await server.CompleteAsync(Body(seed))).Body["choices"]![0]!["text"]!;
+        var together = await Task.WhenAll(Enumerable.Range(20, 8).Select(async seed => (seed, (await server.CompleteAsync(Body(seed))).Body)));
+        foreach (var (seed, body) in together) Assert.Equal(alone[seed], (string)body["choices"]![0]!["text"]!);
+    }
+
+    [Fact]
     public async Task A_stop_sequence_ends_the_text_before_it_with_finish_reason_stop()
     {
         await using var server = await TestServer.StartAsync();
