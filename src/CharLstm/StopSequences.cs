@@ -28,6 +28,7 @@ public sealed class StopSequences
     public string Push(string piece)
     {
         if (Stopped) return "";
+        if (_stops.Length == 0) return piece; // nothing to hold back
         _pending += piece;
         // The first stop to be completed ends earliest; of two ending together, the longer started first. A stop's
         // earliest occurrence is also its earliest-ending one, so one search per stop finds it, whatever the pieces.

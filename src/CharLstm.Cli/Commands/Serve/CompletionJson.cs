@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace CharLstm.Cli.Commands.Serve;
@@ -21,12 +23,29 @@ internal sealed class CompletionJson(string model, DateTimeOffset created)
         return reply;
     }
 
-    /// <summary>One streamed event: a piece of one choice's text, or (with a finish reason) its end.</summary>
-    public JsonObject Chunk(int index, string text, string? finishReason)
+    /// <summary>
+    /// Writes one streamed event's JSON, a piece of one choice's text or (with a finish reason) its end, straight into
+    /// <paramref name="output"/> as UTF-8: the stream makes one per piece per choice, so it builds no object tree and no
+    /// intermediate string.
+    /// </summary>
+    public void WriteChunk(IBufferWriter<byte> output, int index, string text, string? finishReason)
     {
-        var chunk = Head();
-        chunk["choices"] = new JsonArray(Choice(index, text, finishReason));
-        return chunk;
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = ServeJson.Options.Encoder });
+        writer.WriteStartObject();
+        writer.WriteString("id", Id);
+        writer.WriteString("object", "text_completion");
+        writer.WriteNumber("created", created.ToUnixTimeSeconds());
+        writer.WriteString("model", model);
+        writer.WriteStartArray("choices");
+        writer.WriteStartObject();
+        writer.WriteString("text", text);
+        writer.WriteNumber("index", index);
+        writer.WriteNull("logprobs");
+        if (finishReason is null) writer.WriteNull("finish_reason");
+        else writer.WriteString("finish_reason", finishReason);
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     private JsonObject Head() => new() { ["id"] = Id, ["object"] = "text_completion", ["created"] = created.ToUnixTimeSeconds(), ["model"] = model };

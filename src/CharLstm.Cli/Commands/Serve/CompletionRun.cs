@@ -71,7 +71,7 @@ internal sealed class CompletionRun : IAsyncDisposable
                 if (stops.Stopped) continue; // drawn after the stop: discarded
                 drawn++;
                 if (Interlocked.Increment(ref _generated) == 1) _metrics.FirstCharacter(_model.Name, Stopwatch.GetElapsedTime(_started));
-                text.Append(stops.Push(_model.Language.Vocabulary.Decode([id])));
+                text.Append(stops.Push(_model.Text(id)));
                 if (stops.Stopped) Settle();
             }
             Send(index, text);

@@ -69,7 +69,7 @@ internal static class CompletionsEndpoint
                 while (run.Pieces.TryRead(out var piece))
                 {
                     if (piece.FinishReason == ChoicePiece.ShutDown) shutDown = true;
-                    else events.Write(json.Chunk(piece.Index, piece.Text, piece.FinishReason));
+                    else events.WriteChunk(json, piece.Index, piece.Text, piece.FinishReason);
                 }
                 await events.FlushAsync(aborted).ConfigureAwait(false);
             }

@@ -29,6 +29,14 @@ internal sealed class SseWriter(HttpResponse response)
         response.BodyWriter.Write("\n\n"u8);
     }
 
+    /// <summary>Queues one chunk event of <paramref name="json"/>'s completion, written without an intermediate string.</summary>
+    public void WriteChunk(CompletionJson json, int index, string text, string? finishReason)
+    {
+        response.BodyWriter.Write("data: "u8);
+        json.WriteChunk(response.BodyWriter, index, text, finishReason);
+        response.BodyWriter.Write("\n\n"u8);
+    }
+
     public async Task FlushAsync(CancellationToken ct) => await response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
 
     public async Task DoneAsync(CancellationToken ct)
