@@ -5,8 +5,8 @@ using System.Text.Json;
 
 namespace CharLstm.ServeLoad;
 
-/// <summary>What one completion request came to: its status, its text, and when each piece of it arrived.</summary>
-internal sealed record Completion(int Status, string Text, double FirstCharacterMs, double[] CharacterGapsMs, TimeSpan RetryAfter, string? Error)
+/// <summary>What one completion request came to: its status, its text, when its first character came and how fast the rest did.</summary>
+internal sealed record Completion(int Status, string Text, double FirstCharacterMs, double PerCharacterMs, TimeSpan RetryAfter, string? Error)
 {
     /// <summary>Sends a completion request (streamed or not) and reads the whole reply.</summary>
     public static async Task<Completion> Run(HttpClient http, Uri url, string model, string prompt, int maxTokens, float temperature, ulong seed,
@@ -26,20 +26,19 @@ internal sealed record Completion(int Status, string Text, double FirstCharacter
         if (response.StatusCode != HttpStatusCode.OK)
         {
             var retry = response.Headers.RetryAfter?.Delta ?? TimeSpan.Zero;
-            return new Completion(status, "", 0, [], retry, await response.Content.ReadAsStringAsync(cancel));
+            return new Completion(status, "", 0, 0, retry, await response.Content.ReadAsStringAsync(cancel));
         }
 
         if (!stream)
         {
             using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel));
             string whole = doc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString() ?? "";
-            return new Completion(status, whole, clock.Elapsed.TotalMilliseconds, [], TimeSpan.Zero, null);
+            return new Completion(status, whole, clock.Elapsed.TotalMilliseconds, 0, TimeSpan.Zero, null);
         }
 
         // Server-sent events: "data: {json}" per piece of text, then "data: [DONE]"; an error after the first byte is an event too.
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel), Encoding.UTF8);
         var text = new StringBuilder();
-        var gaps = new List<double>();
         double first = -1, last = 0;
         string? error = null;
         bool done = false;
@@ -54,17 +53,14 @@ internal sealed record Completion(int Status, string Text, double FirstCharacter
             if (piece.Length == 0) continue;
             double now = clock.Elapsed.TotalMilliseconds;
             if (first < 0) first = now;
-            else
-            {
-                // Characters that arrive together share the gap since the last piece.
-                for (int i = 0; i < piece.Length; i++) gaps.Add((now - last) / piece.Length);
-            }
-
             last = now;
             text.Append(piece);
         }
 
         if (!done) error ??= "the stream ended without [DONE]";
-        return new Completion(status, text.ToString(), Math.Max(first, 0), [.. gaps], TimeSpan.Zero, error);
+        // Time per character after the first: events arrive in bursts when the client reads several at once, so the gap between
+        // two events says little; the stream's length over its characters says how fast the text came.
+        double perCharacter = text.Length > 1 ? (last - first) / (text.Length - 1) : 0;
+        return new Completion(status, text.ToString(), Math.Max(first, 0), perCharacter, TimeSpan.Zero, error);
     }
 }

@@ -12,8 +12,8 @@ internal sealed record LevelResult(
     long Characters,
     double FirstCharacterP50Ms,
     double FirstCharacterP99Ms,
-    double CharacterGapP50Ms,
-    double CharacterGapP99Ms,
+    double PerCharacterP50Ms,
+    double PerCharacterP99Ms,
     double MemoryAfterMb)
 {
     /// <summary>Characters received per second, all clients together.</summary>

@@ -43,7 +43,7 @@ root.SetAction(async (r, cancel) =>
         var result = await load.RunLevel(clients, options.Seconds, cancel);
         results.Add(result);
         Console.WriteLine($"{clients,3} clients: {result.CharactersPerSecond,9:N0} chars/s, first char p50 {result.FirstCharacterP50Ms:F1} ms "
-            + $"p99 {result.FirstCharacterP99Ms:F1} ms, per char p50 {result.CharacterGapP50Ms:F2} ms p99 {result.CharacterGapP99Ms:F2} ms, "
+            + $"p99 {result.FirstCharacterP99Ms:F1} ms, per char p50 {result.PerCharacterP50Ms:F2} ms p99 {result.PerCharacterP99Ms:F2} ms, "
             + $"{result.Completed} done, {result.TooMany} 429, {result.ServerErrors} 5xx, {result.OtherFailures} failed, "
             + $"{result.Mismatched} mismatched, memory {result.MemoryAfterMb:F1} MB");
     }
@@ -123,7 +123,7 @@ internal sealed class Load(HttpClient http, LoadOptions options)
                         completed++;
                         characters += c.Text.Length;
                         firsts.Add(c.FirstCharacterMs);
-                        gaps.AddRange(c.CharacterGapsMs);
+                        gaps.Add(c.PerCharacterMs);
                         if (c.Text != References[(p, seed)]) mismatched++;
                     }
                 }

@@ -39,7 +39,7 @@ internal sealed class Report(List<LevelResult> results, double warmMb, LoadOptio
             string ratio = one is null ? "" : (r.CharactersPerSecond / one.CharactersPerSecond).ToString("F2", CultureInfo.InvariantCulture) + "×";
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.Clients} | {r.CharactersPerSecond:N0} | {ratio} | {r.FirstCharacterP50Ms:F1} ms | {r.FirstCharacterP99Ms:F1} ms | "
-                + $"{r.CharacterGapP50Ms:F2} ms | {r.CharacterGapP99Ms:F2} ms | {r.Completed:N0} | {r.TooMany} | {r.ServerErrors} | {r.OtherFailures} | "
+                + $"{r.PerCharacterP50Ms:F2} ms | {r.PerCharacterP99Ms:F2} ms | {r.Completed:N0} | {r.TooMany} | {r.ServerErrors} | {r.OtherFailures} | "
                 + $"{r.Mismatched} | {r.MemoryAfterMb:F1} MB |");
         }
 
@@ -63,7 +63,7 @@ internal sealed class Report(List<LevelResult> results, double warmMb, LoadOptio
         {
             var linear = throughput.Add.Scatter(clients, [.. clients.Select(c => c * one.CharactersPerSecond)]);
             linear.LegendText = "one client's rate × clients";
-            linear.LinePattern = ScottPlot.LinePattern.Dashed;
+            linear.LineWidth = 1;
             linear.MarkerSize = 0;
         }
 
@@ -76,20 +76,22 @@ internal sealed class Report(List<LevelResult> results, double warmMb, LoadOptio
 
         var latency = new ScottPlot.Plot();
         latency.Font.Set("DejaVu Sans");
-        (string Name, Func<LevelResult, double> Value, ScottPlot.LinePattern Pattern)[] series =
+        // p99 lines thin with square markers, p50 lines thick with round ones (a dashed line draws nothing in the SVG).
+        (string Name, Func<LevelResult, double> Value, bool Tail)[] series =
         [
-            ("first character p50", r => r.FirstCharacterP50Ms, ScottPlot.LinePattern.Solid),
-            ("first character p99", r => r.FirstCharacterP99Ms, ScottPlot.LinePattern.Dashed),
-            ("per character p50", r => r.CharacterGapP50Ms, ScottPlot.LinePattern.Solid),
-            ("per character p99", r => r.CharacterGapP99Ms, ScottPlot.LinePattern.Dashed),
+            ("first character p50", r => r.FirstCharacterP50Ms, false),
+            ("first character p99", r => r.FirstCharacterP99Ms, true),
+            ("per character p50", r => r.PerCharacterP50Ms, false),
+            ("per character p99", r => r.PerCharacterP99Ms, true),
         ];
-        foreach (var (name, value, pattern) in series)
+        foreach (var (name, value, tail) in series)
         {
+            // A gap of 0 ms (characters that came in one event) is drawn at 0.001 ms, the axis's floor.
             var s = latency.Add.Scatter(clients, [.. results.Select(r => Math.Log10(Math.Max(value(r), 0.001)))]);
             s.LegendText = name;
-            s.LinePattern = pattern;
-            s.LineWidth = 2;
-            s.MarkerSize = 6;
+            s.LineWidth = tail ? 1 : 3;
+            s.MarkerShape = tail ? ScottPlot.MarkerShape.FilledSquare : ScottPlot.MarkerShape.FilledCircle;
+            s.MarkerSize = 7;
         }
 
         // Log scale: tick labels show milliseconds.
