@@ -22,14 +22,14 @@ internal static class ServedRun
 
     public static string ModelFile => Path.Combine(Folder, "best.safetensors");
 
-    /// <summary>A second copy of the model outside any run folder (no metrics.csv beside it).</summary>
-    public static string LoneModelFile
+    // Made once: test classes run in parallel, and two copying at once collided ("already exists").
+    private static readonly Lazy<string> Lone = new(() =>
     {
-        get
-        {
-            string lone = Trained.Value.Cli.PathOf("lone.safetensors");
-            if (!File.Exists(lone)) File.Copy(ModelFile, lone);
-            return lone;
-        }
-    }
+        string lone = Trained.Value.Cli.PathOf("lone.safetensors");
+        File.Copy(ModelFile, lone);
+        return lone;
+    });
+
+    /// <summary>A second copy of the model outside any run folder (no metrics.csv beside it).</summary>
+    public static string LoneModelFile => Lone.Value;
 }
