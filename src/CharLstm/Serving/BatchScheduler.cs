@@ -83,24 +83,31 @@ public sealed class BatchScheduler : IDisposable
     {
         ArgumentNullException.ThrowIfNull(requests);
         foreach (var r in requests) Check(r);
-        var streams = requests.Select(r => new Stream(r)).ToArray();
-        lock (_lock)
+        var streams = requests.Select(r => new Stream(r) { Wake = Wake }).ToArray();
+        // Each stream holds its own registrations, so one that ends first cannot take the call's token from the others.
+        // They are made before the loop can see the stream, which may end it at once.
+        foreach (var s in streams)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_failure is not null) throw new InvalidOperationException("the generation loop failed", _failure);
-            if (_active.Count + _waiting.Count + streams.Length > MaxStreams + MaxQueued) return null;
-            foreach (var s in streams) _waiting.Enqueue(s);
+            if (cancellationToken.CanBeCanceled) s.Registrations.Add(cancellationToken.Register(s.Cancel));
+            if (s.Request.Cancellation.CanBeCanceled) s.Registrations.Add(s.Request.Cancellation.Register(s.Cancel));
         }
 
-        if (cancellationToken.CanBeCanceled)
+        lock (_lock)
         {
-            var registration = cancellationToken.Register(() =>
+            bool admitted = !_disposed && _failure is null && _active.Count + _waiting.Count + streams.Length <= MaxStreams + MaxQueued;
+            if (admitted)
             {
-                foreach (var s in streams) s.Cancelled = true;
-                Wake();
-            });
-            foreach (var s in streams) s.Registration = registration;
+                foreach (var s in streams) _waiting.Enqueue(s);
+            }
+            else
+            {
+                foreach (var s in streams) s.End(null);
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_failure is not null) throw new InvalidOperationException("the generation loop failed", _failure);
+                return null;
+            }
         }
+
 
         Wake();
         return [.. streams.Select(s => s.Output.Reader)];
@@ -259,7 +266,8 @@ public sealed class BatchScheduler : IDisposable
         public StreamRequest Request { get; } = request;
         public Rng Rng { get; } = new(request.Seed);
         public Channel<int> Output { get; } = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        public CancellationTokenRegistration Registration { get; set; }
+        public List<CancellationTokenRegistration> Registrations { get; } = [];
+        public Action? Wake { get; init; }
         public volatile bool Cancelled;
         public bool Joining;   // takes a slot at the next step: its state there must be zeroed first
         public int Read;       // prompt characters fed so far
@@ -273,9 +281,16 @@ public sealed class BatchScheduler : IDisposable
         /// <summary>True when the step's logits are this stream's next character's: its whole prompt has been read by then.</summary>
         public bool DrawsAfterStep => Read >= Request.Prompt.Length - 1;
 
+        /// <summary>Marks the stream to leave the batch before the next step, and wakes the loop.</summary>
+        public void Cancel()
+        {
+            Cancelled = true;
+            Wake?.Invoke();
+        }
+
         public void End(Exception? failure)
         {
-            Registration.Dispose();
+            foreach (var r in Registrations) r.Dispose();
             Output.Writer.TryComplete(failure);
         }
     }

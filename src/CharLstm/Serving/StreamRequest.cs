@@ -7,4 +7,11 @@ namespace CharLstm.Serving;
 /// <param name="MaxTokens">Characters to draw after the prompt (0: none).</param>
 /// <param name="Sampling">How this stream draws its characters.</param>
 /// <param name="Seed">Seeds this stream's own generator: the same request gives the same characters, alone or among others.</param>
-public sealed record StreamRequest(int[] Prompt, int MaxTokens, SamplingOptions Sampling, ulong Seed);
+public sealed record StreamRequest(int[] Prompt, int MaxTokens, SamplingOptions Sampling, ulong Seed)
+{
+    /// <summary>
+    /// Ends this stream alone (it leaves the batch before the next step), beside the token given to
+    /// <see cref="BatchScheduler.TryStart"/> that ends every stream of the call: one choice of several meeting its stop.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
+}

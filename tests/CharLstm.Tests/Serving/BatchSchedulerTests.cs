@@ -146,6 +146,35 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public async Task A_streams_own_token_ends_it_alone_and_the_calls_token_still_ends_the_rest()
+    {
+        var model = Model(16);
+        using var scheduler = new BatchScheduler(model, maxStreams: 4, maxQueued: 0, threads: 1);
+        using var call = new CancellationTokenSource();
+        using var own = new CancellationTokenSource();
+        // On the loop thread: the first stream's own token after step 30, the call's token after step 60.
+        scheduler.AfterStep = () =>
+        {
+            if (scheduler.Steps == 30) own.Cancel();
+            if (scheduler.Steps == 60) call.Cancel();
+        };
+        var first = Request(1, 40, 1_000_000, 1) with { Cancellation = own.Token };
+        var brief = Request(2, 40, 5, 2);        // ends on its own after 5 draws, before either token
+        var last = Request(3, 40, 1_000_000, 3);
+        var readers = scheduler.TryStart([first, brief, last], call.Token);
+        Assert.NotNull(readers);
+
+        int[] firstIds = await Collect(readers[0]);
+        int[] briefIds = await Collect(readers[1]);
+        int[] lastIds = await Collect(readers[2]);
+        // Each joined at step 1, read its prompt in steps 1 to P and drew after steps P to the step it was ended in.
+        Assert.Equal(30 - first.Prompt.Length + 1, firstIds.Length);
+        Assert.Equal(Alone(model, brief), briefIds);
+        Assert.Equal(60 - last.Prompt.Length + 1, lastIds.Length);
+        Assert.Equal(Alone(model, last with { MaxTokens = lastIds.Length }), lastIds);
+    }
+
+    [Fact]
     public async Task Zero_tokens_complete_at_once_and_dispose_ends_every_stream()
     {
         var model = Model(16);

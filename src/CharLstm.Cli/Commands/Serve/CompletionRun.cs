@@ -20,6 +20,7 @@ internal sealed class CompletionRun : IAsyncDisposable
     private readonly Channel<ChoicePiece> _pieces = Channel.CreateUnbounded<ChoicePiece>(new UnboundedChannelOptions { SingleReader = true });
     private readonly long _started;
     private readonly ServerMetrics _metrics;
+    private readonly CancellationTokenSource[] _stopped; // per choice: cancelled when it meets a stop sequence
     private Task _drained = Task.CompletedTask;
     private int _generated, _settled;
 
@@ -28,9 +29,10 @@ internal sealed class CompletionRun : IAsyncDisposable
     {
         (_model, _request, _shutdown, _metrics, _started) = (model, request, shutdown, metrics, started);
         // One token ends every stream of the request: the client gone, the server stopping, the time limit, or every
-        // choice finished (a choice that met a stop sequence keeps its slot until then; its draws are discarded).
+        // choice finished. A choice that meets a stop sequence ends its own stream at once with its own token.
         _end = CancellationTokenSource.CreateLinkedTokenSource(client, shutdown);
         _end.CancelAfter(limit);
+        _stopped = [.. Enumerable.Range(0, request.Choices).Select(_ => new CancellationTokenSource())];
     }
 
     /// <summary>The pieces as they are made; complete when every choice has ended.</summary>
@@ -45,10 +47,11 @@ internal sealed class CompletionRun : IAsyncDisposable
     {
         var run = new CompletionRun(model, request, limits.TimeLimit, metrics, started, client, shutdown);
         var streams = Enumerable.Range(0, request.Choices)
-            .Select(i => new StreamRequest(prompt, request.MaxTokens, request.Sampling, Rng.SeedFor(seed, i))).ToArray();
+            .Select(i => new StreamRequest(prompt, request.MaxTokens, request.Sampling, Rng.SeedFor(seed, i)) { Cancellation = run._stopped[i].Token })
+            .ToArray();
         if (model.Scheduler.TryStart(streams, run._end.Token) is not { } readers)
         {
-            run._end.Dispose();
+            run.DisposeTokens();
             return null;
         }
         run._drained = Task.WhenAll(readers.Select((reader, i) => Task.Run(() => run.DrainAsync(i, reader))))
@@ -68,11 +71,15 @@ internal sealed class CompletionRun : IAsyncDisposable
         {
             while (reader.TryRead(out int id))
             {
-                if (stops.Stopped) continue; // drawn after the stop: discarded
+                if (stops.Stopped) continue; // drawn in the step the stream was leaving: discarded
                 drawn++;
                 if (Interlocked.Increment(ref _generated) == 1) _metrics.FirstCharacter(_model.Name, Stopwatch.GetElapsedTime(_started));
                 text.Append(stops.Push(_model.Text(id)));
-                if (stops.Stopped) Settle();
+                if (stops.Stopped)
+                {
+                    _stopped[index].Cancel(); // this choice's stream leaves the batch before the next step
+                    Settle();
+                }
             }
             Send(index, text);
         }
@@ -103,6 +110,12 @@ internal sealed class CompletionRun : IAsyncDisposable
         await _end.CancelAsync().ConfigureAwait(false);
         await _drained.ConfigureAwait(false);
         _metrics.Generated(_model.Name, Generated);
+        DisposeTokens();
+    }
+
+    private void DisposeTokens()
+    {
         _end.Dispose();
+        foreach (var stopped in _stopped) stopped.Dispose();
     }
 }
