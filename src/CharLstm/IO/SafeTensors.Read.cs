@@ -64,13 +64,7 @@ public static partial class SafeTensors
 
         using (stream)
         {
-            // A device or special file (/dev/zero, /proc/...) reports 0 bytes and still yields data: not a model file.
-            if (stream.Length == 0 && ReadsData(stream))
-            {
-                throw Fail(source, ModelFormatError.NotSafeTensors, "it is a device or special file that reports no length, not a file on disk",
-                    "Pass a model file written by 'charlstm train'.");
-            }
-
+            RefuseDevice(stream, source);
             return ReadCore(stream, stream.Length, limits ?? SafeTensorsLimits.Default, source);
         }
     }
@@ -88,13 +82,8 @@ public static partial class SafeTensors
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+            RefuseDevice(stream, source);
             long length = stream.Length;
-            if (length == 0 && ReadsData(stream))
-            {
-                throw Fail(source, ModelFormatError.NotSafeTensors, "it is a device or special file that reports no length, not a file on disk",
-                    "Pass a model file written by 'charlstm train'.");
-            }
-
             if (length < PrefixSize)
                 throw Fail(source, length == 0 ? ModelFormatError.Empty : ModelFormatError.TooShort, $"the file is {Bytes(length)} long");
             Span<byte> prefix = stackalloc byte[PrefixSize];
@@ -112,16 +101,26 @@ public static partial class SafeTensors
         }
     }
 
-    private static bool ReadsData(FileStream stream)
+    // A device or special file (/dev/zero, /proc/...) reports 0 bytes and still yields data: not a model file. A file that
+    // is really empty reads nothing and goes on to the empty-file message.
+    private static void RefuseDevice(FileStream stream, string source)
     {
+        if (stream.Length != 0) return;
+        bool readsData;
         try
         {
             Span<byte> one = stackalloc byte[1];
-            return stream.Read(one) > 0;
+            readsData = stream.Read(one) > 0;
         }
         catch (IOException)
         {
-            return false;
+            readsData = false;
+        }
+
+        if (readsData)
+        {
+            throw Fail(source, ModelFormatError.NotSafeTensors, "it is a device or special file that reports no length, not a file on disk",
+                "Pass a model file written by 'charlstm train'.");
         }
     }
 
