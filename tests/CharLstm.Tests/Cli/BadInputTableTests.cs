@@ -200,7 +200,7 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         var r = _cli.Run(command.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         string shown = ("charlstm " + command).TrimEnd();
         output.WriteLine($"$ {shown}\nexit {r.ExitCode}\n{r.All}");
-        NoStackTrace(r, shown);
+        r.AssertNoStackTrace(shown);
         Assert.True(r.ExitCode == exit, $"{shown}: exit {r.ExitCode}, expected {exit}\n{r.All}");
         Assert.True(r.Stdout.Length == 0, $"{shown} printed on standard output:\n{r.Stdout}");
         string? line = r.Stderr.Split('\n').FirstOrDefault(l => l.Contains("error:", StringComparison.Ordinal));
@@ -252,7 +252,7 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         Assert.True(started, $"the training run never reached its first step\n{r.All}");
         string shown = "charlstm " + string.Join(' ', args);
         output.WriteLine($"$ {shown}, then SIG{signal}\nexit {r.ExitCode}\n{r.All}");
-        NoStackTrace(r, shown);
+        r.AssertNoStackTrace(shown);
         Assert.True(r.ExitCode == exit, $"SIG{signal}: exit {r.ExitCode}, expected {exit}\n{r.All}");
         string line = r.Stdout.Split('\n').Single(l => l.StartsWith(said, StringComparison.Ordinal));
         var at = StepNamed().Match(line);
@@ -277,7 +277,7 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         var r = _cli.Run(args);
         string shown = "charlstm " + string.Join(' ', args);
         output.WriteLine($"$ {shown}\nexit {r.ExitCode}\n{r.All}");
-        NoStackTrace(r, shown);
+        r.AssertNoStackTrace(shown);
         Assert.True(r.ExitCode == 0, $"{shown}: exit {r.ExitCode}\n{r.All}");
         string? line = r.Stderr.Split('\n').FirstOrDefault(l => l.StartsWith("warning:", StringComparison.Ordinal));
         Assert.True(!string.IsNullOrWhiteSpace(line), $"{shown}: no warning\n{r.Stderr}");
@@ -305,12 +305,6 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
     private static string Input(string shown, string? given) => given is null ? $"`{shown}`" : $"`{shown}` ({given})";
 
     private void CheckpointAtStep4() => Assert.Equal(4, CheckpointFile.Load(_cli.PathOf("m/last.checkpoint.safetensors")).Step);
-
-    private static void NoStackTrace(CliRunner.Result r, string shown)
-    {
-        Assert.False(r.All.Contains("   at ", StringComparison.Ordinal), $"{shown}: stack trace\n{r.All}");
-        Assert.False(r.All.Contains("Exception", StringComparison.Ordinal), $"{shown}: exception named\n{r.All}");
-    }
 
     /// <summary>Every entry under the scratch folder: a file's sha256, "folder", or a link's target (links are not followed).</summary>
     private SortedDictionary<string, string> Snapshot()

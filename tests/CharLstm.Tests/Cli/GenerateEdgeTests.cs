@@ -7,12 +7,6 @@ namespace CharLstm.Tests.Cli;
 /// </summary>
 public sealed class GenerateEdgeTests(TrainedRunFixture run, ITestOutputHelper output) : IClassFixture<TrainedRunFixture>
 {
-    private static void NoStackTrace(CliRunner.Result r)
-    {
-        Assert.DoesNotContain("   at ", r.All);
-        Assert.DoesNotContain("Exception", r.All);
-    }
-
     [Fact]
     public void Without_a_seed_the_drawn_seed_goes_to_stderr_and_repeats_the_text()
     {
@@ -73,7 +67,7 @@ public sealed class GenerateEdgeTests(TrainedRunFixture run, ITestOutputHelper o
     {
         Directory.CreateDirectory(run.Cli.PathOf("a-folder"));
         var folder = run.Cli.Run("generate", "-m", run.RunFolder, "--prompt-file", "a-folder");
-        NoStackTrace(folder);
+        folder.AssertNoStackTrace();
         Assert.Equal(1, folder.ExitCode);
         Assert.Contains("is a folder", folder.Stderr);
 
@@ -90,7 +84,7 @@ public sealed class GenerateEdgeTests(TrainedRunFixture run, ITestOutputHelper o
         if (File.Exists("/dev/zero"))
         {
             var zero = run.Cli.Run("generate", "-m", run.RunFolder, "--prompt-file", "/dev/zero");
-            NoStackTrace(zero);
+            zero.AssertNoStackTrace();
             Assert.Equal(1, zero.ExitCode);
             Assert.Contains("NUL byte", zero.Stderr);
         }
@@ -102,7 +96,7 @@ public sealed class GenerateEdgeTests(TrainedRunFixture run, ITestOutputHelper o
     public void Interactive_mode_refuses_options_it_would_ignore(string option, string value)
     {
         var r = run.Cli.RunWithInput("the\n", "generate", "-m", run.RunFolder, "--interactive", option, value);
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(option, r.Stderr);
     }
@@ -112,7 +106,7 @@ public sealed class GenerateEdgeTests(TrainedRunFixture run, ITestOutputHelper o
     {
         var r = run.Cli.RunWithInput("the cat\nZ\na dog\n", "generate", "-m", run.RunFolder, "--interactive", "--length", "10", "--seed", "1");
         output.WriteLine(r.All);
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("line 2", r.Stderr);
         string[] lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -13,12 +13,6 @@ public sealed class HardeningTests : IDisposable
     private readonly CliRunner _cli = new();
     public void Dispose() => _cli.Dispose();
 
-    private static void NoStackTrace(CliRunner.Result r)
-    {
-        Assert.DoesNotContain("   at ", r.All);
-        Assert.DoesNotContain("Exception", r.All);
-    }
-
     private static readonly string[] Tiny = ["--layers", "1", "--hidden", "16", "--batch", "4", "--seq-len", "16", "--sample-length", "0", "--plain"];
 
     [Theory]
@@ -28,7 +22,7 @@ public sealed class HardeningTests : IDisposable
     {
         _cli.WriteCorpus();
         var r = _cli.Run("train", "corpus.txt", "--layers", layers, "--hidden", hidden, "--out", "big");
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("needs about", r.Stderr);
         Assert.Contains("GB", r.Stderr);
@@ -43,7 +37,7 @@ public sealed class HardeningTests : IDisposable
     {
         _cli.WriteCorpus();
         var r = _cli.Run("train", "corpus.txt", "--time", time, "--out", "t");
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(message, r.Stderr);
         Assert.False(Directory.Exists(_cli.PathOf("t")));
@@ -55,7 +49,7 @@ public sealed class HardeningTests : IDisposable
         if (!File.Exists("/dev/zero")) Assert.Skip("no /dev/zero on this system");
         var watch = Stopwatch.StartNew();
         var r = _cli.Run("train", "/dev/zero", "--out", "z");
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("binary", r.Stderr);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
@@ -97,7 +91,7 @@ public sealed class HardeningTests : IDisposable
         foreach (var extra in new[] { Array.Empty<string>(), ["--overwrite"] })
         {
             var r = _cli.Run(["train", "corpus.txt", .. Tiny, "--max-steps", "2", "--out", "mine", .. extra]);
-            NoStackTrace(r);
+            r.AssertNoStackTrace();
             Assert.Equal(1, r.ExitCode);
             Assert.Contains("holds no training run", r.Stderr);
             Assert.Contains("config.json", r.Stderr);
@@ -126,7 +120,7 @@ public sealed class HardeningTests : IDisposable
     {
         _cli.WriteCorpus();
         var r = _cli.Run(["train", "corpus.txt", .. Tiny, "--max-steps", "300", "--lr", "1e30", "--out", "d"]);
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("diverged", r.Stdout);
         Assert.Contains("--lr", r.Stdout);
@@ -175,7 +169,7 @@ public sealed class HardeningTests : IDisposable
         Assert.Equal(0, _cli.Run(["train", "corpus.txt", .. Tiny, "--max-steps", "4", "--eval-interval", "2", "--out", "r"]).ExitCode);
 
         var refused = _cli.Run("train", "corpus.txt", "--resume", "r", "--hidden", "32", "--lowercase", "--max-steps", "8");
-        NoStackTrace(refused);
+        refused.AssertNoStackTrace();
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--hidden 32 (the run has 16)", refused.Stderr);
         Assert.Contains("--lowercase", refused.Stderr);
@@ -200,7 +194,7 @@ public sealed class HardeningTests : IDisposable
     {
         File.WriteAllText(_cli.PathOf("short.txt"), string.Concat(Enumerable.Repeat("to be or not to be. ", 30))); // 600 characters
         var r = _cli.Run("train", "short.txt", "--batch", "4", "--seq-len", "140", "--val-fraction", "0.1", "--out", "s");
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("The training split has 540 characters (the corpus's 600 less the last 60 kept for validation by --val-fraction 0.1)", r.Stderr);
         Assert.Contains("or a smaller --val-fraction", r.Stderr);
@@ -218,7 +212,7 @@ public sealed class HardeningTests : IDisposable
         File.CreateSymbolicLink(_cli.PathOf("books/sub/up"), "..");
         var watch = Stopwatch.StartNew();
         var r = _cli.Run(["train", "books", .. Tiny, "--max-steps", "1", "--out", "l"]);
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(0, r.ExitCode);
         Assert.Contains("sub/up", r.Stderr);
         Assert.Contains("a loop", r.Stderr);
@@ -244,7 +238,7 @@ public sealed class HardeningTests : IDisposable
         string[] args = ["train", _cli.PathOf("corpus.txt"), .. Tiny, "--max-steps", "1", "--out", Path.Combine(locked, "run")];
         // Root may write anywhere, so as root the CLI runs as 'nobody', as in the unreadable-corpus test.
         var r = Environment.UserName == "root" ? _cli.RunAsNobody(args) : _cli.Run(args);
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(1, r.ExitCode);
         Assert.Contains($"--out: cannot create the folder '{Path.Combine(locked, "run")}' (Access to the path", r.Stderr);
         Assert.Contains("Choose a folder you may write to.", r.Stderr);
@@ -256,7 +250,7 @@ public sealed class HardeningTests : IDisposable
     {
         _cli.WriteCorpus();
         var r = _cli.Run(["train", "corpus.txt", .. Tiny, "--max-steps", "1", "--out", "corpus.txt/run"]);
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("--out: 'corpus.txt/run' lies inside 'corpus.txt', which is a file", r.Stderr);
     }
@@ -269,7 +263,7 @@ public sealed class HardeningTests : IDisposable
         Directory.CreateDirectory(_cli.PathOf("m"));
         File.WriteAllText(_cli.PathOf("m/last.safetensors"), "");
         var r = _cli.Run(["train", server.Url("corpus.txt").ToString(), .. Tiny, "--out", "m"]);
-        NoStackTrace(r);
+        r.AssertNoStackTrace();
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("'m' already holds a training run", r.Stderr);
         Assert.Equal(0, server.RequestCount);

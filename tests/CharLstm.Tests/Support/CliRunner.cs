@@ -19,6 +19,15 @@ public sealed class CliRunner : IDisposable
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {
         public string All => Stdout + Stderr;
+
+        /// <summary>Fails when the output shows a stack trace or names an exception: bad input gets a message, never those.</summary>
+        /// <param name="command">The command as shown in a failure, when the caller runs many.</param>
+        public void AssertNoStackTrace(string? command = null)
+        {
+            string where = command is null ? "" : command + ": ";
+            Assert.False(All.Contains("   at ", StringComparison.Ordinal), $"{where}stack trace\n{All}");
+            Assert.False(All.Contains("Exception", StringComparison.Ordinal), $"{where}exception named\n{All}");
+        }
     }
 
     public Result Run(params string[] args) => RunWithInput(null, args);
