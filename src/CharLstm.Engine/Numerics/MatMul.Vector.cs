@@ -11,29 +11,40 @@ internal static unsafe partial class MatMul
     /// <summary>
     /// Row vector times packed matrix for columns <c>[j0, j1)</c> (j0 a multiple of 16):
     /// <c>y[j] (+)= Σ_p x[p]·B[p, j]</c>, the same chain as the matrix kernels (so the same bits),
-    /// four panels at a time so eight accumulators hide the FMA latency.
+    /// several panels at a time so enough accumulators hide the FMA latency. The widest level this
+    /// machine has up to <paramref name="level"/> runs: Vector256 (also on AVX-512 machines: one row
+    /// is memory-bound, wider vectors gain nothing), Vector128 (ARM64's NEON, x86 without AVX2), or the
+    /// scalar loop.
     /// </summary>
-    public static void MultiplyVector(float* y, float* x, PackedMatrix b, int j0, int j1, bool accumulate, Level level = Level.Vector256)
+    public static void MultiplyVector(float* y, float* x, PackedMatrix b, int j0, int j1, bool accumulate, Level level = Level.Vector512)
     {
         int k = b.K;
-        bool wide = Vector256.IsHardwareAccelerated && level == Level.Vector256;
+        Level run = Supported(level);
+        long panelStride = (long)k * TileColumns;
         float* tile = stackalloc float[TileColumns];
         for (int j = j0; j < j1;)
         {
             float* panel = b.Panel(j / TileColumns);
-            if (wide && j + 4 * TileColumns <= j1)
+            if (run >= Level.Vector256 && j + 4 * TileColumns <= j1)
             {
-                Vector4Panels256(y + j, x, panel, (long)k * TileColumns, k, accumulate);
+                Vector4Panels256(y + j, x, panel, panelStride, k, accumulate);
                 j += 4 * TileColumns;
                 continue;
             }
-            int cols = Math.Min(TileColumns, j1 - j);
-            if (wide)
+            if (run == Level.Vector128 && j + 2 * TileColumns <= j1)
             {
-                // One panel: two chains (latency-bound, but 8 lanes each); a partial panel through a tile.
+                Vector2Panels128(y + j, x, panel, panelStride, k, accumulate);
+                j += 2 * TileColumns;
+                continue;
+            }
+            int cols = Math.Min(TileColumns, j1 - j);
+            if (run >= Level.Vector128)
+            {
+                // One panel (latency-bound, but several lanes per chain); a partial panel through a tile.
                 float* dst = cols == TileColumns ? y + j : tile;
                 if (cols < TileColumns) for (int jj = 0; jj < TileColumns; jj++) tile[jj] = jj < cols ? y[j + jj] : 0f;
-                VectorPanel256(dst, x, panel, k, accumulate);
+                if (run >= Level.Vector256) VectorPanel256(dst, x, panel, k, accumulate);
+                else VectorPanel128(dst, x, panel, k, accumulate);
                 if (cols < TileColumns) for (int jj = 0; jj < cols; jj++) y[j + jj] = tile[jj];
                 j += TileColumns;
                 continue;
@@ -86,5 +97,51 @@ internal static unsafe partial class MatMul
         }
         s0.Store(y); s1.Store(y + 8); s2.Store(y + 16); s3.Store(y + 24);
         s4.Store(y + 32); s5.Store(y + 40); s6.Store(y + 48); s7.Store(y + 56);
+    }
+
+    // The 128-bit paths: four vectors per panel. Two panels give eight independent chains, enough for
+    // two FMA pipes of four cycles' latency, and fit x86's sixteen vector registers as well as NEON's 32.
+    private static void VectorPanel128(float* y, float* x, float* b, int k, bool accumulate)
+    {
+        Vector128<float> s0, s1, s2, s3;
+        if (accumulate) { s0 = Vector128.Load(y); s1 = Vector128.Load(y + 4); s2 = Vector128.Load(y + 8); s3 = Vector128.Load(y + 12); }
+        else s0 = s1 = s2 = s3 = Vector128<float>.Zero;
+        for (int p = 0; p < k; p++)
+        {
+            var xp = Vector128.Create(x[p]);
+            float* row = b + (long)p * TileColumns;
+            s0 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(row), s0);
+            s1 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(row + 4), s1);
+            s2 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(row + 8), s2);
+            s3 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(row + 12), s3);
+        }
+        s0.Store(y); s1.Store(y + 4); s2.Store(y + 8); s3.Store(y + 12);
+    }
+
+    private static void Vector2Panels128(float* y, float* x, float* b, long panelStride, int k, bool accumulate)
+    {
+        float* b1 = b + panelStride;
+        Vector128<float> s0, s1, s2, s3, s4, s5, s6, s7;
+        if (accumulate)
+        {
+            s0 = Vector128.Load(y); s1 = Vector128.Load(y + 4); s2 = Vector128.Load(y + 8); s3 = Vector128.Load(y + 12);
+            s4 = Vector128.Load(y + 16); s5 = Vector128.Load(y + 20); s6 = Vector128.Load(y + 24); s7 = Vector128.Load(y + 28);
+        }
+        else s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = Vector128<float>.Zero;
+        for (int p = 0; p < k; p++)
+        {
+            var xp = Vector128.Create(x[p]);
+            long o = (long)p * TileColumns;
+            s0 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b + o), s0);
+            s1 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b + o + 4), s1);
+            s2 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b + o + 8), s2);
+            s3 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b + o + 12), s3);
+            s4 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b1 + o), s4);
+            s5 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b1 + o + 4), s5);
+            s6 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b1 + o + 8), s6);
+            s7 = Vector128.FusedMultiplyAdd(xp, Vector128.LoadAligned(b1 + o + 12), s7);
+        }
+        s0.Store(y); s1.Store(y + 4); s2.Store(y + 8); s3.Store(y + 12);
+        s4.Store(y + 16); s5.Store(y + 20); s6.Store(y + 24); s7.Store(y + 28);
     }
 }

@@ -196,6 +196,7 @@ public sealed unsafe class MatMulTests
     [InlineData(64, 64)]
     [InlineData(100, 65)]
     [InlineData(33, 200)]
+    [InlineData(40, 48)] // three panels: two at once, then one
     public void Vector_times_packed_matrix_equals_reference_bit_for_bit(int k, int n)
     {
         var x = RandomData.Uniform(k, 21);
@@ -207,7 +208,7 @@ public sealed unsafe class MatMulTests
         var wT = new float[k * n];
         fixed (float* pw = w, pt = wT) MatMul.Transpose(MatrixView.Dense(pt, k, n), MatrixView.Dense(pw, n, k));
         fixed (float* px = x, pt = wT, pe = expected) MatMul.MultiplyReference(MatrixView.Dense(pe, 1, n), MatrixView.Dense(px, 1, k), MatrixView.Dense(pt, k, n), accumulate: true);
-        foreach (var level in new[] { MatMul.Level.Scalar, MatMul.Level.Vector256 })
+        foreach (var level in new[] { MatMul.Level.Scalar, MatMul.Level.Vector128, MatMul.Level.Vector256, MatMul.Level.Vector512 })
         {
             var actual = (float[])start.Clone();
             // Two halves on panel boundaries, as two threads would split it.
