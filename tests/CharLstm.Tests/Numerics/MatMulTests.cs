@@ -1,3 +1,7 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using CharLstm.Numerics;
 
 namespace CharLstm.Tests.Numerics;
@@ -220,6 +224,25 @@ public sealed unsafe class MatMulTests
             }
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"level {level}");
         }
+    }
+
+    [Fact]
+    public void The_widest_level_is_the_one_the_processor_has()
+    {
+        // The level every product and generation step runs at comes from the hardware: on ARM64 (NEON) the 128-bit
+        // kernels, whose fused multiply-adds the bit-for-bit tests above compare with the scalar reference. CI runs these
+        // tests on ARM64 under qemu-user (.ci/run); this check is what shows the run did not fall back to scalar code.
+        var expected = RuntimeInformation.ProcessArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.Arm64 => AdvSimd.IsSupported ? MatMul.Level.Vector128 : MatMul.Level.Scalar,
+            System.Runtime.InteropServices.Architecture.X64 => !Sse2.IsSupported ? MatMul.Level.Scalar : !Avx2.IsSupported ? MatMul.Level.Vector128
+                // .NET leaves Vector512 unaccelerated on CPUs whose clock drops under 512-bit work, AVX-512 or not.
+                : Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? MatMul.Level.Vector512 : MatMul.Level.Vector256,
+            _ => MatMul.BestLevel,
+        };
+        TestContext.Current.SendDiagnosticMessage($"{RuntimeInformation.ProcessArchitecture}: level {MatMul.BestLevel}, "
+            + $"Vector128 accelerated {Vector128.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}");
+        Assert.Equal(expected, MatMul.BestLevel);
     }
 
     [Fact]
