@@ -43,13 +43,14 @@ internal static unsafe partial class MatMul
     public const int NarrowRows = 4;
     /// <summary>Columns of the register tile (one packed panel).</summary>
     public const int TileColumns = PackedMatrix.Width;
-    /// <summary>k per block: a 16-column panel of it (24 KB) stays in L1 while the row tiles pass.</summary>
-    public const int DepthBlock = 384;
-    /// <summary>Rows of A packed at a time (multiple of 6): 96 × 384 floats = 144 KB, kept in L2.</summary>
+    /// <summary>k per block, from the machine's L1d (<see cref="MatMulBlocking.For"/>): a 16-column panel
+    /// of it stays in L1 while the row tiles pass.</summary>
+    public static readonly int DepthBlock = MatMulBlocking.Machine.Depth;
+    /// <summary>Rows of A packed at a time (multiple of 6): 96 × <see cref="DepthBlock"/> floats, kept in L2.</summary>
     public const int RowBlock = 96;
-    /// <summary>Columns per block (multiple of 16). Each 24 KB panel of B is reused from L1 by all the
-    /// row tiles of an A block, so B's block can be large; A is repacked once per column block.</summary>
-    public const int ColumnBlock = 1024;
+    /// <summary>Columns per block (multiple of 16). Each panel of B is reused from L1 by all the row
+    /// tiles of an A block, so B's block can be large; A is repacked once per column block.</summary>
+    public static readonly int ColumnBlock = MatMulBlocking.Machine.Columns;
 
     [ThreadStatic] private static ThreadTeam? t_ownTeam;
     [ThreadStatic] private static PackedMatrix? t_scratch;

@@ -22,7 +22,7 @@ internal sealed unsafe class ThreadTeam : IDisposable
     private readonly nint[] _scratchStart;
 
     /// <summary>Floats of per-member scratch: the multiply's packed block of A, then one k-block of two B panels.</summary>
-    public const int ScratchFloats = MatMul.RowBlock * MatMul.DepthBlock + 2 * MatMul.DepthBlock * PackedMatrix.Width;
+    public static readonly int ScratchFloats = MatMul.RowBlock * MatMul.DepthBlock + 2 * MatMul.DepthBlock * PackedMatrix.Width;
 
     /// <summary>A team of <paramref name="size"/> members (1: everything runs inline on the caller).</summary>
     public ThreadTeam(int size)

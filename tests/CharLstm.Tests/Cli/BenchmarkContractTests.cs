@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CharLstm.Cli.Commands.Bench;
 using CharLstm.Model;
+using CharLstm.Numerics;
 
 namespace CharLstm.Tests.Cli;
 
@@ -32,6 +33,12 @@ public sealed class BenchmarkContractTests
         Assert.Equal(2, reps.Length);
         Assert.All(reps, r => Assert.True(r > 0 && double.IsFinite(r), $"rate {r}"));
         Assert.True(root.GetProperty("median").GetDouble() > 0);
+        // Which cache blocking ran, and the caches it came from.
+        var blocking = root.GetProperty("blocking");
+        Assert.Equal(MatMul.DepthBlock, blocking.GetProperty("depth").GetInt32());
+        Assert.Equal(MatMul.ColumnBlock, blocking.GetProperty("columns").GetInt32());
+        Assert.Equal(CacheSizes.Machine.L1Data, blocking.GetProperty("l1d_bytes").GetInt64());
+        Assert.Equal(CacheSizes.Machine.Source, blocking.GetProperty("cache_source").GetString());
         if (mode == BenchmarkMode.Sgemm)
         {
             var names = root.GetProperty("shapes").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToArray();

@@ -74,7 +74,8 @@ internal static class BenchCommand
                 Warmup: parse.GetValue(warmup), Seed: parse.GetValue(seed), Profile: parse.GetValue(profile), Overrides: given);
             try { settings.Validate(); }
             catch (ArgumentException e) { throw new UsageException(e.Message); }
-            Console.Error.WriteLine($"[charlstm bench] {chosen}, mode={settings.Mode}, threads={settings.Threads}, simd={MatrixProduct.Kernel}");
+            Console.Error.WriteLine($"[charlstm bench] {chosen}, mode={settings.Mode}, threads={settings.Threads}, simd={MatrixProduct.Kernel}, "
+                + $"blocking: {MatMulBlocking.Machine}");
             var result = BenchmarkRunner.Run(settings, Console.Error);
             Console.Out.WriteLine(result.ToJson());
             return ExitCodes.Ok;

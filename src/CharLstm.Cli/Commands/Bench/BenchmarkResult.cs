@@ -56,6 +56,7 @@ internal sealed record BenchmarkResult
                 PackedReps = shape.PackedReps is null ? null : Round(shape.PackedReps), PackedMedian = shape.PackedMedian is { } pm ? Math.Round(pm, 3) : null,
             }).ToArray(),
             Seconds = s.Seconds, Warmup = s.Warmup, Seed = s.Seed, Overrides = s.Overrides, Simd = MatrixProduct.Kernel,
+            Blocking = BlockingContract.Of(MatMulBlocking.Machine),
             Runtime = RuntimeInformation.FrameworkDescription, PeakRssBytes = PeakRssBytes, BaselineRssBytes = BaselineRssBytes,
             ModelBytes = ModelBytes,
             // The memory figure of the report: (peak − runtime baseline) / (params + optimizer + activations).
@@ -92,12 +93,31 @@ internal sealed record BenchmarkResult
         public ulong Seed { get; init; }
         public required IReadOnlyDictionary<string, int> Overrides { get; init; }
         public required string Simd { get; init; }
+        public required BlockingContract Blocking { get; init; }
         public required string Runtime { get; init; }
         public long PeakRssBytes { get; init; }
         public long BaselineRssBytes { get; init; }
         public long? ModelBytes { get; init; }
         public double? RssOverModel { get; init; }
         public Dictionary<string, double>? Profile { get; init; }
+    }
+
+    // The multiply's cache blocking and the caches it was chosen from (MatMulBlocking.For).
+    private sealed record BlockingContract
+    {
+        public int Depth { get; init; }
+        public int Rows { get; init; }
+        public int Columns { get; init; }
+        public long L1dBytes { get; init; }
+        public long L2Bytes { get; init; }
+        public long L3Bytes { get; init; }
+        public required string CacheSource { get; init; }
+
+        public static BlockingContract Of(MatMulBlocking b) => new()
+        {
+            Depth = b.Depth, Rows = b.Rows, Columns = b.Columns, L1dBytes = b.Caches.L1Data, L2Bytes = b.Caches.L2, L3Bytes = b.Caches.L3,
+            CacheSource = b.Caches.Source,
+        };
     }
 
     private sealed record ShapeContract
