@@ -169,7 +169,7 @@ public static partial class StateDictImport
                 + "CharLstm's layers are one-directional."
             : extra.Any(n => n.StartsWith("lstm.weight_hr", StringComparison.Ordinal)) ? " An LSTM with proj_size has no CharLstm equivalent."
             : " Keep only the embedding, LSTM and head tensors: {k: v for k, v in state.items() if k.split('.')[0] in ('embedding', 'lstm', 'head')}.";
-        throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has tensor{(extra.Count == 1 ? "" : "s")} that a CharLstm model "
+        throw new ModelFormatException(ModelFormatError.UnexpectedTensor, $"{where} has {(extra.Count == 1 ? "a tensor" : "tensors")} that a CharLstm model "
             + $"({shape}) does not have: {List(extra)}; {Names}.{hint}");
     }
 
