@@ -1,7 +1,7 @@
-"""A minimal pure-Python safetensors reader, for checking that CharLstm's model files open in PyTorch.
+"""A minimal pure-Python safetensors reader and writer, for moving CharLstm's model files in and out of PyTorch.
 
-`load_file` mirrors `safetensors.torch.load_file` (which is not installable here) using only json, struct
-and torch.frombuffer. Format: an 8-byte little-endian header length N, N bytes of UTF-8 JSON mapping each
+`load_file` and `save_file` mirror `safetensors.torch.load_file` and `save_file` (the `safetensors` package is
+not in Debian 12) using only json, struct and torch. Format: an 8-byte little-endian header length N, N bytes of UTF-8 JSON mapping each
 tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the byte after the
 header) plus an optional "__metadata__" of strings, then the tensors' bytes, little-endian and row-major.
 
@@ -43,6 +43,39 @@ def load_file(path, device="cpu"):
         flat = torch.frombuffer(bytearray(data[begin:end]), dtype=dtype) if end > begin else torch.empty(0, dtype=dtype)
         tensors[name] = flat.reshape(info["shape"]).to(device)
     return tensors
+
+
+def save_file(tensors, filename, metadata=None):
+    """Writes {name: tensor} (and optional {str: str} metadata) as a safetensors file, like safetensors.torch.save_file.
+
+    Tensors are laid out in the dict's order (a state_dict's order), metadata keys sorted; the header is padded
+    with spaces so the data starts 8-byte aligned, as CharLstm's own writer does.
+    """
+    assert sys.byteorder == "little", "tensor bytes are written in native byte order; safetensors is little-endian"
+    names = {dtype: name for name, dtype in _DTYPES.items()}
+    header, chunks, offset = {}, [], 0
+    if metadata:
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+            raise ValueError("metadata keys and values must all be strings")
+        header["__metadata__"] = dict(sorted(metadata.items()))
+    for name, tensor in tensors.items():
+        if name == "__metadata__":
+            raise ValueError("a tensor may not be named __metadata__; the format reserves it")
+        if tensor.dtype not in names:
+            raise ValueError(f"tensor {name!r} has dtype {tensor.dtype}, which safetensors does not store")
+        flat = tensor.detach().cpu().contiguous().reshape(-1)
+        # numpy has no bfloat16: write its bits through a same-sized integer view.
+        data = (flat.view(torch.int16) if flat.dtype == torch.bfloat16 else flat).numpy().tobytes()
+        header[name] = {"dtype": names[tensor.dtype], "shape": list(tensor.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    encoded = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)
+    with open(filename, "wb") as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        for data in chunks:
+            f.write(data)
 
 
 def load_metadata(path):

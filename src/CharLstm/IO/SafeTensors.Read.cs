@@ -48,7 +48,14 @@ public static partial class SafeTensors
     public static SafeTensorsFile ReadFile(string path, SafeTensorsLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string source = $"Model file '{path}'";
+        return ReadFile(path, $"Model file '{path}'", limits);
+    }
+
+    /// <summary>Reads the file at <paramref name="path"/> as <see cref="ReadFile(string, SafeTensorsLimits?)"/> does; messages
+    /// name it <paramref name="source"/> (such as "State dict 'state.safetensors'") instead of "Model file '...'".</summary>
+    internal static SafeTensorsFile ReadFile(string path, string source, SafeTensorsLimits? limits = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         FileStream stream;
         try
         {
@@ -71,7 +78,7 @@ public static partial class SafeTensors
 
     /// <summary>
     /// Reads only the <c>__metadata__</c> of the safetensors file at <paramref name="path"/>: the length prefix and the
-    /// header are checked as <see cref="ReadFile"/> checks them, the tensor data is neither read nor checked.
+    /// header are checked as <see cref="ReadFile(string, SafeTensorsLimits?)"/> checks them, the tensor data is neither read nor checked.
     /// </summary>
     /// <exception cref="ModelFormatException">The file cannot be read or its header is malformed.</exception>
     internal static IReadOnlyDictionary<string, string> ReadMetadata(string path, SafeTensorsLimits? limits = null)

@@ -111,6 +111,25 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         Refused("eval -m m", 2, NoFileChanged, "no text to score");
         Refused("eval -m m corpus.txt --unknown drop", 2, NoFileChanged);
 
+        Begin("import", "State dicts and vocab.json files that do not make a model, and outputs that are not the tool's to write. "
+            + "`state.safetensors` and `vocab.json` are `m/last.safetensors`'s tensors without metadata and its vocabulary.");
+        Refused("import nope.safetensors --vocab vocab.json -o out.safetensors", 1, NoFileChanged);
+        Refused("import corpus.txt --vocab vocab.json -o out.safetensors", 1, NoFileChanged, "a text file");
+        Refused("import model.pt --vocab vocab.json -o out.safetensors", 1, NoFileChanged, "a zip archive, as torch.save writes");
+        Refused("import state-f16.safetensors --vocab vocab.json -o out.safetensors", 1, NoFileChanged, "a float16 tensor");
+        Refused("import state-missing.safetensors --vocab vocab.json -o out.safetensors", 1, NoFileChanged, "without `lstm.bias_hh_l0`");
+        Refused("import state-extra.safetensors --vocab vocab.json -o out.safetensors", 1, NoFileChanged, "with an extra `lstm.weight_ih_l0_reverse`");
+        Refused("import state-module.safetensors --vocab vocab.json -o out.safetensors", 1, NoFileChanged, "names starting `module.`, as DDP saves them");
+        Refused("import state.safetensors --vocab nope.json -o out.safetensors", 1, NoFileChanged);
+        Refused("import state.safetensors --vocab corpus.txt -o out.safetensors", 1, NoFileChanged, "a text file");
+        Refused("import state.safetensors --vocab vocab-short.json -o out.safetensors", 1, NoFileChanged, "one character fewer than the tensors");
+        Refused("import state.safetensors --vocab vocab-dup.json -o out.safetensors", 1, NoFileChanged, "`a` twice");
+        Refused("import state.safetensors --vocab vocab.json -o m/last.safetensors", 1, "`m/last.safetensors` unchanged");
+        Refused("import state.safetensors --vocab vocab.json -o emptydir", 1, NoFileChanged, "a folder");
+        Refused("import state.safetensors --vocab vocab.json -o state.safetensors --overwrite", 2, "`state.safetensors` unchanged");
+        Refused("import state.safetensors --vocab vocab.json -o out.safetensors --dropout 1.5", 2, NoFileChanged);
+        Refused("import state.safetensors -o out.safetensors", 2, NoFileChanged, "no --vocab");
+
         Begin("inspect, bench and the command line", "Garbage where a model should be, and commands the tool does not have.");
         Refused("inspect random.bin", 1, NoFileChanged, "4,096 random bytes");
         Refused("inspect corpus.txt", 1, NoFileChanged, "a text file");
@@ -177,6 +196,24 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
             File.Copy(file, Path.Combine(_cli.PathOf("broken"), Path.GetFileName(file)));
         byte[] checkpoint = File.ReadAllBytes(_cli.PathOf("broken/last.checkpoint.safetensors"));
         File.WriteAllBytes(_cli.PathOf("broken/last.checkpoint.safetensors"), checkpoint[..(checkpoint.Length / 2)]);
+
+        // A plain state_dict (the model's tensors, no metadata) and its vocabulary, then damaged copies of each.
+        var saved = SafeTensors.ReadFile(_cli.PathOf("m/last.safetensors"));
+        string[] characters = System.Text.Json.JsonSerializer.Deserialize<string[]>(saved.Metadata["charlstm.vocabulary"])!;
+        void WriteState(string name, IEnumerable<TensorEntry> tensors)
+        {
+            using var file = File.Create(_cli.PathOf(name));
+            SafeTensors.Write(file, [.. tensors], new Dictionary<string, string>());
+        }
+        WriteState("state.safetensors", saved.Tensors);
+        WriteState("state-missing.safetensors", saved.Tensors.Where(t => t.Name != "lstm.bias_hh_l0"));
+        WriteState("state-extra.safetensors", [.. saved.Tensors, saved.Get("lstm.weight_ih_l0") with { Name = "lstm.weight_ih_l0_reverse" }]);
+        WriteState("state-module.safetensors", saved.Tensors.Select(t => t with { Name = "module." + t.Name }));
+        File.WriteAllBytes(_cli.PathOf("state-f16.safetensors"),
+            IO.SafeTensorsTestFiles.Build("""{"head.bias":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}""", new byte[4]));
+        File.WriteAllText(_cli.PathOf("vocab.json"), System.Text.Json.JsonSerializer.Serialize(characters));
+        File.WriteAllText(_cli.PathOf("vocab-short.json"), System.Text.Json.JsonSerializer.Serialize(characters[1..]));
+        File.WriteAllText(_cli.PathOf("vocab-dup.json"), System.Text.Json.JsonSerializer.Serialize(characters[..^1].Append("a")));
 
         Directory.CreateDirectory(_cli.PathOf("books/sub"));
         _cli.WriteCorpus("books/a.txt");
