@@ -1,6 +1,7 @@
 using System.CommandLine.Help;
 using CharLstm.Cli.Commands.Bench;
 using CharLstm.Cli.Commands.Eval;
+using CharLstm.Cli.Commands.Export;
 using CharLstm.Cli.Commands.Generate;
 using CharLstm.Cli.Commands.Inspect;
 using CharLstm.Cli.Commands.Serve;
@@ -26,6 +27,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         CommandLineText.LowercaseEnums(root);
         return root;
     }
