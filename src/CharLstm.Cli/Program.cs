@@ -1,6 +1,7 @@
 using System.CommandLine.Help;
 using CharLstm.Cli.Commands.Bench;
 using CharLstm.Cli.Commands.Eval;
+using CharLstm.Cli.Commands.Export;
 using CharLstm.Cli.Commands.Generate;
 using CharLstm.Cli.Commands.Import;
 using CharLstm.Cli.Commands.Inspect;
@@ -27,6 +28,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         CommandLineText.LowercaseEnums(root);
         return root;

@@ -31,6 +31,20 @@ public static class ModelFile
     /// <summary>The tensors and metadata <see cref="Save"/> writes.</summary>
     internal static (List<TensorEntry> Tensors, Dictionary<string, string> Metadata) Contents(ModelFileContents model)
     {
+        var metadata = Metadata(model);
+        var tensors = model.Network.Layout.Tensors
+            .Select(t => new TensorEntry(t.Name, t.Shape, model.Network.Parameters.AsSpan(t.Offset, t.Length).ToArray()))
+            .ToList();
+        return (tensors, metadata);
+    }
+
+    /// <summary>
+    /// The metadata <see cref="Save"/> writes: format, hyperparameters, vocabulary, training summary and text options
+    /// (other formats that carry a model, such as the ONNX export, carry the same keys and values).
+    /// </summary>
+    /// <exception cref="ArgumentException">The vocabulary's size differs from the network's.</exception>
+    internal static Dictionary<string, string> Metadata(ModelFileContents model)
+    {
         if (model.Network.Config.VocabSize != model.Vocabulary.Size)
             throw new ArgumentException($"The vocabulary has {model.Vocabulary.Size} characters "
                 + $"but the network expects {model.Network.Config.VocabSize}.", nameof(model));
@@ -49,10 +63,7 @@ public static class ModelFile
             }, Json);
         }
         if (model.TextOptions is { } text) metadata[TextOptionsKey] = WriteTextOptions(text);
-        var tensors = model.Network.Layout.Tensors
-            .Select(t => new TensorEntry(t.Name, t.Shape, model.Network.Parameters.AsSpan(t.Offset, t.Length).ToArray()))
-            .ToList();
-        return (tensors, metadata);
+        return metadata;
     }
 
     /// <summary>Reads and validates a model file.</summary>

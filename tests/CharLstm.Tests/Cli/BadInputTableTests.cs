@@ -111,6 +111,21 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         Refused("eval -m m", 2, NoFileChanged, "no text to score");
         Refused("eval -m m corpus.txt --unknown drop", 2, NoFileChanged);
 
+        Begin("export", "Models that cannot be read, formats the tool does not write, and output files that are not the tool's to write.");
+        Refused("export nope.safetensors --format onnx -o m.onnx", 1, NoFileChanged);
+        Refused("export corpus.txt --format onnx -o m.onnx", 1, NoFileChanged, "a text file");
+        Refused("export m/last.checkpoint.safetensors --format onnx -o m.onnx", 1, NoFileChanged, "a training checkpoint");
+        Refused("export emptydir --format onnx -o m.onnx", 1, NoFileChanged, "an empty folder");
+        Refused("export m --format tflite -o m.onnx", 2, NoFileChanged);
+        Refused("export m -o m.onnx", 2, NoFileChanged, "no format");
+        Refused("export m --format onnx", 2, NoFileChanged, "no output file");
+        Refused("export m --format onnx --graph loop -o m.onnx", 2, NoFileChanged);
+        Refused("export m --format onnx -o taken.onnx", 1, "`taken.onnx` unchanged; no file changed", "`taken.onnx` exists");
+        Refused("export m --format onnx -o nowhere/m.onnx", 1, NoFileChanged, "no folder `nowhere`");
+        Refused("export m --format onnx -o emptydir", 1, NoFileChanged, "a folder");
+        Refused("export m/last.safetensors --format onnx -o m/last.safetensors --overwrite", 1, "`m/last.safetensors` unchanged; no file changed",
+            "the model itself");
+
         Begin("import", "State dicts and vocab.json files that do not make a model, and outputs that are not the tool's to write. "
             + "`state.safetensors` and `vocab.json` are `m/last.safetensors`'s tensors without metadata and its vocabulary.");
         Refused("import nope.safetensors --vocab vocab.json -o out.safetensors", 1, NoFileChanged);
@@ -188,6 +203,7 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         Directory.CreateDirectory(_cli.PathOf("mine"));
         File.WriteAllText(_cli.PathOf("mine/config.json"), "{\"mine\": true}");
         File.WriteAllText(_cli.PathOf("mine/metrics.csv"), "my numbers");
+        File.WriteAllText(_cli.PathOf("taken.onnx"), "the user's own file");
 
         byte[] model = File.ReadAllBytes(_cli.PathOf("m/last.safetensors"));
         File.WriteAllBytes(_cli.PathOf("half.safetensors"), model[..(model.Length / 2)]);

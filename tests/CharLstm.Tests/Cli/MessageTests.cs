@@ -26,7 +26,7 @@ public sealed class MessageTests(TrainedRunFixture run, ITestOutputHelper output
     [InlineData("charlstm eval: error: --unknown: 'drop' is not one of error, skip.", "eval", "-m", "m", "t.txt", "--unknown", "drop")]
     [InlineData("charlstm bench: error: --config: 'T9' is not one of T1, T2, T3.", "bench", "--config", "T9")]
     [InlineData("charlstm bench: error: --threads must be", "bench", "--threads", "0")]
-    [InlineData("charlstm: error: name a verb: train, generate, eval, inspect, bench, serve, import.")]
+    [InlineData("charlstm: error: name a verb: train, generate, eval, inspect, bench, serve, export, import.")]
     [InlineData("charlstm generate: error: Unrecognized command or argument '--frobnicate'", "generate", "-m", "m", "--frobnicate")]
     public void Parse_errors_name_the_verb_the_option_and_what_it_takes(string expected, params string[] args)
     {

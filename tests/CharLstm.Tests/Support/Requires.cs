@@ -12,18 +12,26 @@ internal static class Requires
     /// <summary>Debian's interpreter, which has python3-torch (the python3 on PATH may be another one).</summary>
     public const string Python = "/usr/bin/python3";
 
-    private static readonly Lazy<string?> TorchMissing = new(() =>
-    {
-        if (!File.Exists(Python)) return $"{Python} is not installed";
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "-c", "import torch" }) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        process.WaitForExit(120_000);
-        return process.ExitCode == 0 ? null : $"{Python} cannot import torch ({process.StandardError.ReadToEnd().Trim().Split('\n')[^1]})";
-    });
+    private static readonly Lazy<string?> TorchMissing = new(() => PythonModuleMissing("torch"));
 
     /// <summary>/usr/bin/python3 with torch (apt-get install python3-torch libopenblas0-pthread).</summary>
     public static void Torch() => Need(TorchMissing.Value, "apt-get install -y python3-torch libopenblas0-pthread");
+
+    private static readonly Lazy<string?> OnnxMissing = new(() => PythonModuleMissing("onnx"));
+
+    /// <summary>/usr/bin/python3 with the onnx package, whose checker judges the exported graphs (apt-get install python3-onnx).</summary>
+    public static void Onnx() => Need(OnnxMissing.Value, "apt-get install -y python3-onnx");
+
+    // Null when /usr/bin/python3 imports the module, else why not.
+    private static string? PythonModuleMissing(string module)
+    {
+        if (!File.Exists(Python)) return $"{Python} is not installed";
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "-c", "import " + module }) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        process.WaitForExit(120_000);
+        return process.ExitCode == 0 ? null : $"{Python} cannot import {module} ({process.StandardError.ReadToEnd().Trim().Split('\n')[^1]})";
+    }
 
     /// <summary>Debian's Chromium, which the playground's browser test drives through Playwright (no browser download).</summary>
     public const string Chromium = "/usr/bin/chromium";
