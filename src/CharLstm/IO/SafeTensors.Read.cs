@@ -65,7 +65,7 @@ public static partial class SafeTensors
         {
             throw new ModelFormatException(
                 ModelFormatError.Io,
-                $"{source}: cannot be opened ({e.Message}). Check the path and that you may read the file.",
+                $"{source}: cannot be opened ({ErrorText.Reason(e)}). Check the path and that you may read the file.",
                 e);
         }
 
