@@ -16,10 +16,10 @@ namespace CharLstm.Interop;
 /// schema (<c>src/CharLstm/Interop/onnx.proto3</c>, ONNX v1.22.0), so every byte follows the schema.</para>
 /// <para>Gate rows: PyTorch (and the model file) order each layer's rows i, f, g, o; ONNX's <c>LSTM</c> wants i, o, f,
 /// c (c being PyTorch's g), so W, R and both biases are reordered here. <c>B</c> is <c>[b_ih ; b_hh]</c>.</para>
-/// <para>Layer 0's input: an embedding model gathers rows of <c>embedding.weight</c> [V, E] and its LSTM node has
-/// W = W_ih. A one-hot model gathers rows of W_ihᵀ [V, 4H] instead, which is what multiplying a one-hot vector by
-/// W_ihᵀ gives, so its first LSTM node reads those gate inputs through W = the identity (4H × 4H), made in the graph
-/// by <c>EyeLike</c> rather than stored in the file.</para>
+/// <para>Layer 0's input: an embedding model gathers rows of <c>embedding.weight</c> [V, E]; a one-hot model gathers
+/// rows of the V × V identity (made in the graph by <c>EyeLike</c>, not stored), which are the one-hot vectors. Either
+/// way the first LSTM node has W = W_ih, so a one-hot model costs V × 4H multiply-adds per character there, as in
+/// PyTorch, where gathering rows of W_ihᵀ would leave the node a 4H × 4H identity to multiply by.</para>
 /// </remarks>
 public static class OnnxExport
 {
@@ -131,10 +131,9 @@ public static class OnnxExport
         var layout = network.Layout;
         int h = c.HiddenSize, v = c.VocabSize, layers = c.Layers;
         // Axis 0 selects a layer's state (Slice) and adds the direction axis to W (Unsqueeze); axis 1 drops it from Y (Squeeze).
-        if (layers > 1 || c.OneHot) g.Initializer.Add(Int64s("axes_0", [0]));
+        if (layers > 1) g.Initializer.Add(Int64s("axes_0", [0]));
         g.Initializer.Add(Int64s("axes_1", [1]));
         string x;
-        string? identity = null;
         if (layout.Embedding is { } embedding)
         {
             g.Initializer.Add(Tensor("embedding.weight", network.View(embedding).ToArray(), v, c.EmbeddingSize));
@@ -142,14 +141,11 @@ public static class OnnxExport
         }
         else
         {
-            // One-hot: row v of W_ihᵀ is W_ih times the one-hot vector of v. The LSTM node then needs W = identity.
-            var w = Reorder(network.View(layout.Lstm[0].InputWeights), h, v);
-            g.Initializer.Add(Tensor("lstm.input_table_l0", Transpose(w, 4 * h, v), v, 4 * h));
-            x = Node(g, "Gather", "input_table_l0", ["lstm.input_table_l0", IdsInput], Int("axis", 0));
-            g.Initializer.Add(Int64s("lstm.identity_shape_l0", [4 * h, 4 * h]));
-            string zeros = Node(g, "ConstantOfShape", "identity_zeros_l0", ["lstm.identity_shape_l0"]);
-            string eye = Node(g, "EyeLike", "identity_l0", [zeros]);
-            identity = Node(g, "Unsqueeze", "W_l0", [eye, "axes_0"]);
+            // One-hot: row v of the V × V identity is the one-hot vector of v.
+            g.Initializer.Add(Int64s("one_hot_shape", [v, v]));
+            string zeros = Node(g, "ConstantOfShape", "one_hot_zeros", ["one_hot_shape"]);
+            string eye = Node(g, "EyeLike", "one_hot_table", [zeros]);
+            x = Node(g, "Gather", "one_hot", [eye, IdsInput], Int("axis", 0));
         }
 
         var finalH = new List<string>();
@@ -158,13 +154,8 @@ public static class OnnxExport
         {
             var t = layout.Lstm[k];
             int input = c.LayerInputSize(k);
-            string w;
-            if (k == 0 && identity is not null) w = identity;
-            else
-            {
-                w = $"lstm.W_l{k}";
-                g.Initializer.Add(Tensor(w, Reorder(network.View(t.InputWeights), h, input), 1, 4 * h, input));
-            }
+            string w = $"lstm.W_l{k}";
+            g.Initializer.Add(Tensor(w, Reorder(network.View(t.InputWeights), h, input), 1, 4 * h, input));
             string r = $"lstm.R_l{k}", b = $"lstm.B_l{k}";
             g.Initializer.Add(Tensor(r, Reorder(network.View(t.RecurrentWeights), h, h), 1, 4 * h, h));
             g.Initializer.Add(Tensor(b, [.. Reorder(network.View(t.InputBias), h, 1), .. Reorder(network.View(t.RecurrentBias), h, 1)], 1, 8 * h));

@@ -144,11 +144,12 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Equal(1, ops.Count(o => o == "Add"));
         Assert.DoesNotContain("OneHot", ops);
         int h = model.Network.Config.HiddenSize, v = model.Network.Config.VocabSize;
-        var table = proto.Graph.Initializer.Single(t => t.Name == (embedding == 0 ? "lstm.input_table_l0" : "embedding.weight"));
-        Assert.Equal(embedding == 0 ? new long[] { v, 4 * h } : [v, embedding], table.Dims);
-        // One-hot: layer 0's W is the identity, made in the graph (EyeLike) rather than stored.
+        // One-hot: the gathered rows are the V × V identity's, made in the graph (EyeLike) rather than stored.
         Assert.Equal(embedding == 0, proto.Graph.Node.Any(n => n.OpType == "EyeLike"));
-        Assert.Equal(embedding != 0, proto.Graph.Initializer.Any(t => t.Name == "lstm.W_l0"));
+        Assert.Equal(embedding != 0, proto.Graph.Initializer.Any(t => t.Name == "embedding.weight"));
+        if (embedding != 0) Assert.Equal([v, embedding], proto.Graph.Initializer.Single(t => t.Name == "embedding.weight").Dims);
+        // Every layer's W is W_ih, [1, 4H, input]: the one-hot model's first has V columns.
+        Assert.Equal([1, 4 * h, embedding == 0 ? v : embedding], proto.Graph.Initializer.Single(t => t.Name == "lstm.W_l0").Dims);
         Assert.Equal(["T", "B"], proto.Graph.Input[0].Type.TensorType.Shape.Dim.Select(d => d.DimParam));
         var step = OnnxExport.Build(model, OnnxGraph.Step);
         Assert.Equal(1, step.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimValue);
