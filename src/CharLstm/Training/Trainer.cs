@@ -154,7 +154,7 @@ public sealed class Trainer : IDisposable
 
             var cursor = _batches.Next(_inputs, _targets);
             bool epochEnd = _batches.Cursor.Epoch != cursor.Epoch;
-            double lr = LearningRateSchedule.At(_options, Step, Horizon);
+            double lr = LearningRateSchedule.At(_options, Step, Horizon, Progress());
             _guard.Optimizer.LearningRate = lr;
             _stateBeforeStep.CopyFrom(_state);
             Array.Clear(_gradients);
@@ -216,6 +216,15 @@ public sealed class Trainer : IDisposable
     }
 
     private double Elapsed() => _elapsedBefore + _clock.Elapsed.TotalSeconds;
+
+    // The share of the run done: steps of the horizon, or the time budget used when that is further along (a timed run
+    // ends at its deadline, and a schedule that follows this ends there too, however many steps the machine manages).
+    private double Progress()
+    {
+        double bySteps = Horizon > 0 ? (double)Step / Horizon : 0;
+        double byTime = _options.TimeBudget is { } b && b.TotalSeconds > 0 ? Elapsed() / b.TotalSeconds : 0;
+        return Math.Clamp(Math.Max(bySteps, byTime), 0, 1);
+    }
 
     private TimeSpan? Remaining(double now, double rate)
     {

@@ -46,10 +46,12 @@ public sealed record TrainingOptions
     public double WeightDecay { get; init; }
     /// <summary>Learning-rate schedule.</summary>
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
-    /// <summary>Warm-up steps for the cosine schedule.</summary>
+    /// <summary>Warm-up steps for the cosine and WSD schedules.</summary>
     public int WarmupSteps { get; init; } = 100;
-    /// <summary>Cosine floor as a fraction of the peak rate.</summary>
+    /// <summary>Cosine and WSD floor as a fraction of the peak rate.</summary>
     public double MinLearningRateFraction { get; init; } = 0.1;
+    /// <summary>The WSD schedule's decay: the last fraction of the run (of its time budget, or else of its steps).</summary>
+    public double DecayFraction { get; init; } = 0.2;
     /// <summary>Step decay factor.</summary>
     public double DecayFactor { get; init; } = 0.97;
     /// <summary>Steps between step decays.</summary>
@@ -112,6 +114,7 @@ public sealed record TrainingOptions
         Require(Momentum is >= 0 and < 1, $"--momentum must be in [0, 1), got {Momentum}.");
         Require(WeightDecay >= 0, $"--weight-decay must be 0 or more, got {WeightDecay}.");
         Require(WarmupSteps >= 0, $"--warmup must be 0 or more, got {WarmupSteps}.");
+        Require(DecayFraction is > 0 and <= 1, $"--decay-fraction must be in (0, 1], got {DecayFraction}.");
         Require(MinLearningRateFraction is >= 0 and <= 1, $"--min-lr-fraction must be in [0, 1], got {MinLearningRateFraction}.");
         Require(DecayFactor is > 0 and <= 1, $"--lr-decay must be in (0, 1], got {DecayFactor}.");
         Require(DecayEvery >= 1, $"--lr-decay-every must be at least 1, got {DecayEvery}.");

@@ -58,8 +58,16 @@ internal sealed class TrainDefinition
     public Option<double?> LearningRate { get; } = new("--lr") { Description = $"Peak learning rate (default {D.LearningRate})." };
     public Option<double?> Momentum { get; } = new("--momentum") { Description = $"SGD momentum (default {D.Momentum})." };
     public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay (default 0)." };
-    public Option<string?> Schedule { get; } = new("--schedule") { Description = $"LR schedule: constant, step or cosine (default {DefaultSchedule})." };
-    public Option<int?> Warmup { get; } = new("--warmup") { Description = $"Warm-up steps of the cosine schedule (default {D.WarmupSteps})." };
+    public Option<string?> Schedule { get; } = new("--schedule")
+    {
+        Description = $"LR schedule: constant, step, cosine, or wsd (warm-up, the peak held, then a linear decay over the last --decay-fraction "
+            + $"of the run, ending at the --time deadline when there is one) (default {DefaultSchedule}).",
+    };
+    public Option<int?> Warmup { get; } = new("--warmup") { Description = $"Warm-up steps of the cosine and wsd schedules (default {D.WarmupSteps})." };
+    public Option<double?> DecayFraction { get; } = new("--decay-fraction")
+    {
+        Description = $"The wsd schedule's decay: the last fraction of the run, of its --time or else its steps (default {D.DecayFraction}).",
+    };
     public Option<double?> LrDecay { get; } = new("--lr-decay") { Description = $"Factor of the step schedule (default {D.DecayFactor})." };
     public Option<int?> LrDecayEvery { get; } = new("--lr-decay-every") { Description = $"Steps between step-schedule decays (default {D.DecayEvery})." };
     public Option<double?> Clip { get; } = new("--clip") { Description = $"Global gradient-norm clip; 0 = off (default {D.Clip})." };
@@ -119,7 +127,7 @@ internal sealed class TrainDefinition
         command.Arguments.Add(Corpus);
         foreach (var o in new Option[] { Preset, Out, Resume, InitFrom, Overwrite, Keep, Layers, Hidden, Embedding, Dropout, Batch, SeqLen,
                      ValFraction, ValFile,
-                     Optimizer, LearningRate, Momentum, WeightDecay, Schedule, Warmup, LrDecay, LrDecayEvery, Clip, Epochs, MaxSteps, Time,
+                     Optimizer, LearningRate, Momentum, WeightDecay, Schedule, Warmup, DecayFraction, LrDecay, LrDecayEvery, Clip, Epochs, MaxSteps, Time,
                      EvalInterval, EvalChars, SampleTemperatures, SampleLength, SampleAtEval, Patience, Seed, Threads, Plain, Quiet })
             command.Options.Add(o);
         Text.AddTo(command);
@@ -162,6 +170,7 @@ internal sealed class TrainDefinition
             Clip = r.GetValue(Clip) ?? o.Clip,
             Schedule = r.GetValue(Schedule) is { } s ? ParseSchedule(s) : o.Schedule,
             WarmupSteps = r.GetValue(Warmup) ?? o.WarmupSteps,
+            DecayFraction = r.GetValue(DecayFraction) ?? o.DecayFraction,
             DecayFactor = r.GetValue(LrDecay) ?? o.DecayFactor,
             DecayEvery = r.GetValue(LrDecayEvery) ?? o.DecayEvery,
             EvalChars = r.GetValue(EvalChars) ?? o.EvalChars,
@@ -205,6 +214,7 @@ internal sealed class TrainDefinition
         Fixed(WeightDecay, r.GetValue(WeightDecay), o.WeightDecay);
         Fixed(Schedule, r.GetValue(Schedule) is { } s ? ParseSchedule(s).ToString().ToLowerInvariant() : null, o.Schedule.ToString().ToLowerInvariant());
         Fixed(Warmup, r.GetValue(Warmup), o.WarmupSteps);
+        Fixed(DecayFraction, r.GetValue(DecayFraction), o.DecayFraction);
         Fixed(LrDecay, r.GetValue(LrDecay), o.DecayFactor);
         Fixed(LrDecayEvery, r.GetValue(LrDecayEvery), o.DecayEvery);
         Fixed(Seed, r.GetValue(Seed), o.Seed);
@@ -319,7 +329,8 @@ internal sealed class TrainDefinition
         "constant" => ScheduleKind.Constant,
         "step" => ScheduleKind.Step,
         "cosine" => ScheduleKind.Cosine,
-        _ => throw new UsageException($"--schedule must be constant, step or cosine, got '{s}'."),
+        "wsd" => ScheduleKind.Wsd,
+        _ => throw new UsageException($"--schedule must be constant, step, cosine or wsd, got '{s}'."),
     };
 
     private static float[] ParseTemperatures(string s)
