@@ -64,6 +64,9 @@ def parse_args(argv=None):
     g.add_argument("--clip", type=float, default=5.0, help="global gradient-norm clip; 0 = off")
     g.add_argument("--max-steps", type=int, default=0, help="stop after this many steps; 0 = run --epochs")
     g.add_argument("--epochs", type=int, default=50, help="passes over the training split when --max-steps is 0")
+    g.add_argument("--time", type=float, default=0,
+                   help="also stop after this many seconds of training (validation passes not counted), as `charlstm train --time` "
+                        "does; the schedule keeps its step horizon, as charlstm's cosine does; 0 = no limit")
     g.add_argument("--seed", type=int, default=1337, help="initialisation and dropout seed")
     g = p.add_argument_group("output")
     g.add_argument("--log-interval", type=int, default=50, help="steps between progress lines (loss averaged over processes)")
@@ -91,6 +94,7 @@ def parse_args(argv=None):
     need(args.lr > 0 and args.clip >= 0 and args.warmup >= 0 and 0 <= args.min_lr_fraction <= 1,
          "--lr must be positive, --clip and --warmup 0 or more, --min-lr-fraction in [0, 1]")
     need(args.max_steps >= 0 and args.epochs >= 1, "--max-steps must be 0 or more and --epochs at least 1")
+    need(args.time >= 0, f"--time must be 0 or more seconds, got {args.time}")
     need(args.log_interval >= 1 and args.eval_interval >= 0, "--log-interval must be at least 1, --eval-interval 0 or more")
     need((args.state_dict is None) == (args.vocab_out is None), "--state-dict and --vocab-out go together")
     return args
@@ -190,9 +194,18 @@ def main(argv=None):
         return evaluate(model, val_ids.tolist())
 
     started = time.time()
+    eval_seconds = 0.0  # validation passes, not charged to --time
     state, last_loss, val_loss = None, float("nan"), None
+    steps_done = 0
     model.train()
     for step in range(horizon):
+        if args.time > 0:
+            # Every process stops at the same step: process 0's clock decides.
+            out_of_time = torch.tensor([1.0 if time.time() - started - eval_seconds >= args.time else 0.0])
+            if distributed:
+                dist.broadcast(out_of_time, 0)
+            if out_of_time.item() > 0:
+                break
         epoch, batch = divmod(step, per_epoch)
         if batch == 0:
             state = None  # every stream starts over from its beginning
@@ -208,7 +221,7 @@ def main(argv=None):
         if args.clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         optimizer.step()
-        done = step + 1
+        done = steps_done = step + 1
         if done % args.log_interval == 0 or done == horizon:
             mean = loss.detach().clone()
             if distributed:
@@ -221,13 +234,15 @@ def main(argv=None):
             log(f"step {done:,}/{horizon:,}  epoch {epoch + 1}  loss {last_loss:.4f}  lr {group['lr']:.2e}  "
                 f"{done * B * T / max(elapsed, 1e-9):,.0f} chars/s  {elapsed:.1f}s")
         if args.eval_interval and done % args.eval_interval == 0 and done < horizon:
+            eval_started = time.time()
             if rank == 0:
                 score = validate()
                 if score is not None:
                     log(f"step {done:,}: validation loss {score:.4f} nats/char ({score / math.log(2):.4f} bits/char)")
             if distributed:
                 dist.barrier()
-    seconds = time.time() - started
+            eval_seconds += time.time() - eval_started
+    seconds = time.time() - started - eval_seconds  # training time
 
     if distributed:
         dist.barrier()
@@ -236,15 +251,15 @@ def main(argv=None):
         result = {
             "model": args.output, "corpus": args.corpus, "characters": len(ids), "vocabulary": len(vocabulary),
             "train_characters": n_train, "val_characters": len(val_ids), "processes": world,
-            "backend": backend if distributed else None, "device": device.type, "steps": horizon,
-            "epochs": horizon / per_epoch, "characters_seen": horizon * B * T, "parameters": parameters,
+            "backend": backend if distributed else None, "device": device.type, "steps": steps_done,
+            "epochs": steps_done / per_epoch, "characters_seen": steps_done * B * T, "parameters": parameters,
             "final_train_loss": last_loss, "val_loss_nats": val_loss,
             "val_bits_per_char": val_loss / math.log(2) if val_loss is not None else None,
             "seconds": round(seconds, 3), "torch": torch.__version__,
         }
         training = {
             "corpus_name": os.path.basename(args.corpus), "corpus_sha256": hashlib.sha256(raw).hexdigest(),
-            "characters_seen": horizon * B * T, "steps": horizon, "best_val_loss": val_loss,
+            "characters_seen": steps_done * B * T, "steps": steps_done, "best_val_loss": val_loss,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "tool_version": f"torch_train.py (torch {torch.__version__})",
         }
@@ -257,7 +272,7 @@ def main(argv=None):
         if val_loss is not None:
             log(f"validation loss {val_loss:.6f} nats/char ({val_loss / math.log(2):.6f} bits/char) over "
                 f"{len(val_ids) - 1:,} characters, as `charlstm eval` scores the validation split")
-        log(f"wrote {args.output} ({horizon:,} steps, {seconds:.1f}s)")
+        log(f"wrote {args.output} ({steps_done:,} steps, {seconds:.1f}s of training)")
         if args.json_out:
             with open(args.json_out, "w", encoding="utf-8") as f:
                 json.dump(result, f, indent=2)

@@ -49,6 +49,25 @@ public sealed class TorchRoundTripTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Torch_train_stops_at_its_time_budget_and_reports_the_steps_it_took()
+    {
+        // The equal-wall-time peer: --time stops training after that much training time, however many steps remain, and
+        // validation passes (here every 5 steps) are not charged to it.
+        Requires.Torch();
+        _cli.WriteCorpus(sentences: 800);
+        var result = Python([Tool("torch_train.py"), "corpus.txt", "-o", "timed.safetensors", "--max-steps", "1000000", .. Small,
+            "--time", "2", "--eval-interval", "5", "--json"]);
+        long steps = result.GetProperty("steps").GetInt64();
+        double seconds = result.GetProperty("seconds").GetDouble();
+        output.WriteLine($"--time 2: {steps} steps in {seconds:F2} s of training");
+        Assert.InRange(steps, 1, 999_999);
+        Assert.InRange(seconds, 2.0, 10.0);
+        using var summary = JsonDocument.Parse(SafeTensors.ReadFile(_cli.PathOf("timed.safetensors")).Metadata["charlstm.training"]);
+        Assert.Equal(steps, summary.RootElement.GetProperty("steps").GetInt64());
+        Assert.Equal(steps * 8 * 32, result.GetProperty("characters_seen").GetInt64());
+    }
+
+    [Fact]
     public void A_charlstm_model_through_torch_and_back_keeps_every_tensor_bit_and_its_metadata()
     {
         Requires.Torch();
