@@ -123,7 +123,7 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         Refused("export m --format onnx -o taken.onnx", 1, "`taken.onnx` unchanged; no file changed", "`taken.onnx` exists");
         Refused("export m --format onnx -o nowhere/m.onnx", 1, NoFileChanged, "no folder `nowhere`");
         Refused("export m --format onnx -o emptydir", 1, NoFileChanged, "a folder");
-        Refused("export m/last.safetensors --format onnx -o m/last.safetensors --overwrite", 1, "`m/last.safetensors` unchanged; no file changed",
+        Refused("export m/last.safetensors --format onnx -o m/last.safetensors --overwrite", 2, "`m/last.safetensors` unchanged; no file changed",
             "the model itself");
 
         Begin("import", "State dicts and vocab.json files that do not make a model, and outputs that are not the tool's to write. "

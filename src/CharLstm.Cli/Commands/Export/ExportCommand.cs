@@ -36,7 +36,8 @@ internal static class ExportCommand
         command.SetAction(r => Guarded.Run("export", () =>
         {
             string source = ModelLocator.Resolve(r.GetValue(model)!);
-            string target = CheckOutput(r.GetValue(output)!, source, r.GetValue(overwrite));
+            string target = r.GetValue(output)!;
+            OutputFile.Check(target, r.GetValue(overwrite), "model.onnx", (source, "the model being exported"));
             // One format so far; --format is a choice so that the next one is a value, not a new verb.
             return r.GetValue(format) switch
             {
@@ -45,21 +46,6 @@ internal static class ExportCommand
             };
         }));
         return command;
-    }
-
-    // The output file: in a folder that exists, not a folder itself, not the model being read, and new unless --overwrite.
-    private static string CheckOutput(string path, string source, bool overwrite)
-    {
-        if (Directory.Exists(path))
-            throw new InputException($"--output: '{path}' is a folder. Name the file to write, such as {Path.Combine(path, "model.onnx")}.");
-        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(folder)) throw new InputException($"--output: the folder '{Path.GetDirectoryName(path)}' does not exist. Create it first, "
-            + "or write the file elsewhere.");
-        if (Path.GetFullPath(path) == Path.GetFullPath(source))
-            throw new InputException($"--output: '{path}' is the model being exported. Name another file.");
-        if (File.Exists(path) && !overwrite) throw new InputException($"--output: '{path}' already exists. Pass --overwrite to replace it, or name "
-            + "another file.");
-        return path;
     }
 
     private static int Onnx(string source, string target, OnnxGraph graph)

@@ -38,7 +38,7 @@ internal static class ImportCommand
             string statePath = r.GetValue(state)!, vocabPath = r.GetValue(vocab)!, outPath = r.GetValue(output)!;
             float dropoutValue = r.GetValue(dropout);
             if (!(dropoutValue is >= 0f and < 1f)) throw new UsageException($"--dropout must be in [0, 1), got {dropoutValue}.");
-            CheckOutput(outPath, r.GetValue(overwrite), statePath, vocabPath);
+            OutputFile.Check(outPath, r.GetValue(overwrite), "model.safetensors", (statePath, "the state_dict being read"), (vocabPath, "the vocab.json being read"));
 
             var imported = StateDictImport.Import(statePath, vocabPath, dropoutValue);
             ModelFile.Save(outPath, imported.Contents);
@@ -65,21 +65,5 @@ internal static class ImportCommand
             return ExitCodes.Ok;
         }));
         return command;
-    }
-
-    // Refused before anything is read: an existing file without --overwrite, a folder, a missing folder, or an input.
-    private static void CheckOutput(string outPath, bool overwrite, string statePath, string vocabPath)
-    {
-        if (Directory.Exists(outPath))
-            throw new InputException($"-o '{outPath}' is a folder; name the model file to write, such as {Path.Combine(outPath, "model.safetensors")}.");
-        string full = Path.GetFullPath(outPath);
-        foreach (string input in new[] { statePath, vocabPath })
-            if (string.Equals(full, Path.GetFullPath(input), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
-                throw new UsageException($"-o '{outPath}' is also an input; write the model to another file.");
-        if (File.Exists(outPath) && !overwrite)
-            throw new InputException($"'{outPath}' already exists; pass --overwrite to replace it, or choose another -o.");
-        string? folder = Path.GetDirectoryName(full);
-        if (folder is not null && !Directory.Exists(folder))
-            throw new InputException($"the folder of -o '{outPath}' does not exist ({folder}); create it first.");
     }
 }
