@@ -38,7 +38,8 @@ internal static class ImportCommand
             string statePath = r.GetValue(state)!, vocabPath = r.GetValue(vocab)!, outPath = r.GetValue(output)!;
             float dropoutValue = r.GetValue(dropout);
             if (!(dropoutValue is >= 0f and < 1f)) throw new UsageException($"--dropout must be in [0, 1), got {dropoutValue}.");
-            OutputFile.Check(outPath, r.GetValue(overwrite), "model.safetensors", (statePath, "the state_dict being read"), (vocabPath, "the vocab.json being read"));
+            OutputFile.Check(outPath, r.GetValue(overwrite), "model.safetensors",
+                (statePath, "the state_dict being read"), (vocabPath, "the vocab.json being read"));
 
             var imported = StateDictImport.Import(statePath, vocabPath, dropoutValue);
             ModelFile.Save(outPath, imported.Contents);
