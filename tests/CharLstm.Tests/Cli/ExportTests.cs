@@ -110,7 +110,7 @@ public sealed partial class ExportTests(TrainedRunFixture run, ITestOutputHelper
         foreach (string a in new[] { Path.Combine(root, "tools", "onnx_generate.py"), file, "--prompt", prompt, "--length", "200", "--temperature", "0" })
             start.ArgumentList.Add(a);
         // The real onnxruntime when the interpreter has it; the stand-in otherwise.
-        bool realRuntime = PythonHas("onnxruntime");
+        bool realRuntime = Requires.PythonHas("onnxruntime");
         if (!realRuntime) start.Environment["PYTHONPATH"] = Path.Combine(root, "tests", "CharLstm.Tests", "Interop", "OrtStandIn");
         start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         using var process = System.Diagnostics.Process.Start(start)!;
@@ -123,15 +123,6 @@ public sealed partial class ExportTests(TrainedRunFixture run, ITestOutputHelper
             + $"{(realRuntime ? "onnxruntime" : "the numpy stand-in")}):\n{stdout}{stderr}");
         Assert.True(process.ExitCode == 0, stderr);
         Assert.Equal(expected.Stdout, stdout);
-    }
-
-    private static bool PythonHas(string module)
-    {
-        var probe = new System.Diagnostics.ProcessStartInfo(Requires.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "-c", $"import {module}" }) probe.ArgumentList.Add(a);
-        using var process = System.Diagnostics.Process.Start(probe)!;
-        process.WaitForExit(60_000);
-        return process.ExitCode == 0;
     }
 
     [GeneratedRegex(@"^  size:   [0-9]+\.[0-9] (KB|MB) \([0-9,]+ bytes\)$")]

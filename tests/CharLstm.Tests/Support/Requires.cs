@@ -22,6 +22,9 @@ internal static class Requires
     /// <summary>/usr/bin/python3 with the onnx package, whose checker judges the exported graphs (apt-get install python3-onnx).</summary>
     public static void Onnx() => Need(OnnxMissing.Value, "apt-get install -y python3-onnx");
 
+    /// <summary>Whether /usr/bin/python3 imports <paramref name="module"/> (an optional extra, such as onnxruntime).</summary>
+    public static bool PythonHas(string module) => PythonModuleMissing(module) is null;
+
     // Null when /usr/bin/python3 imports the module, else why not.
     private static string? PythonModuleMissing(string module)
     {
