@@ -43,7 +43,7 @@ public sealed record CacheSizes(long L1Data, long L2, long L3, string Source)
             else if (level == 2) l2 = bytes;
             else if (level == 3) l3 = bytes;
         }
-        return l1 > 0 && l2 > 0 ? new CacheSizes(l1, l2, l3 > 0 ? l3 : l2, "sysfs") : null;
+        return Found(l1, l2, l3, "sysfs");
     }
 
     // "48K", "1024K", "32M", or plain bytes.
@@ -72,7 +72,7 @@ public sealed record CacheSizes(long L1Data, long L2, long L3, string Source)
             long l1 = (long)((uint)X86Base.CpuId(unchecked((int)0x80000005), 0).Ecx >> 24) * 1024;
             var (_, _, l2Info, l3Info) = X86Base.CpuId(unchecked((int)0x80000006), 0);
             long l2 = (long)((uint)l2Info >> 16) * 1024, l3 = (long)((uint)l3Info >> 18) * 512 * 1024;
-            return l1 > 0 && l2 > 0 ? new CacheSizes(l1, l2, l3 > 0 ? l3 : l2, "cpuid") : null;
+            return Found(l1, l2, l3, "cpuid");
         }
         return maxLeaf >= 4 ? FromParameterLeaf(4) : null;
     }
@@ -93,6 +93,10 @@ public sealed record CacheSizes(long L1Data, long L2, long L3, string Source)
             else if (level == 2) l2 = bytes;
             else if (level == 3) l3 = bytes;
         }
-        return l1 > 0 && l2 > 0 ? new CacheSizes(l1, l2, l3 > 0 ? l3 : l2, "cpuid") : null;
+        return Found(l1, l2, l3, "cpuid");
     }
+
+    // The sizes read, when they name at least an L1d and an L2; a machine without an L3 reports its L2 there.
+    private static CacheSizes? Found(long l1, long l2, long l3, string source) =>
+        l1 > 0 && l2 > 0 ? new CacheSizes(l1, l2, l3 > 0 ? l3 : l2, source) : null;
 }
