@@ -57,21 +57,26 @@ def parse_args(argv=None):
     g.add_argument("--val-fraction", type=float, default=0.1, help="the last fraction of the text, kept for validation")
     g = p.add_argument_group("optimisation (Adam)")
     g.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
-    g.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
-                   help="cosine: linear warm-up, then cosine decay to --min-lr-fraction of --lr at the last step")
-    g.add_argument("--warmup", type=int, default=100, help="warm-up steps of the cosine schedule")
-    g.add_argument("--min-lr-fraction", type=float, default=0.1, help="the cosine schedule's floor, as a fraction of --lr")
+    g.add_argument("--schedule", choices=["cosine", "wsd", "constant"], default="cosine",
+                   help="cosine: linear warm-up, then cosine decay to --min-lr-fraction of --lr at the last step; wsd: warm-up, "
+                        "hold --lr, then decay linearly to the floor over the last --decay-fraction of the run (of its steps, "
+                        "or of --time when that ends it first), as charlstm's wsd")
+    g.add_argument("--warmup", type=int, default=100, help="warm-up steps of the cosine and wsd schedules")
+    g.add_argument("--min-lr-fraction", type=float, default=0.1, help="the schedules' floor, as a fraction of --lr")
+    g.add_argument("--decay-fraction", type=float, default=0.2, help="wsd: the share of the run spent decaying")
     g.add_argument("--clip", type=float, default=5.0, help="global gradient-norm clip; 0 = off")
     g.add_argument("--max-steps", type=int, default=0, help="stop after this many steps; 0 = run --epochs")
     g.add_argument("--epochs", type=int, default=50, help="passes over the training split when --max-steps is 0")
     g.add_argument("--time", type=float, default=0,
                    help="also stop after this many seconds of training (validation passes not counted), as `charlstm train --time` "
-                        "does; the schedule keeps its step horizon, as charlstm's cosine does; 0 = no limit")
+                        "does; cosine keeps its step horizon, as charlstm's cosine does, and wsd decays to the deadline; 0 = no limit")
     g.add_argument("--seed", type=int, default=1337, help="initialisation and dropout seed")
     g = p.add_argument_group("output")
     g.add_argument("--log-interval", type=int, default=50, help="steps between progress lines (loss averaged over processes)")
     g.add_argument("--eval-interval", type=int, default=0,
                    help="steps between validation passes during training (process 0 scores, the others wait); 0 = only at the end")
+    g.add_argument("--metrics", help="write a CSV of the run here: step, chars_seen, elapsed_s (training time), lr, train_loss, "
+                   "and val_loss at each validation pass, scored as charlstm train scores it (--batch streams, --seq-len chunks)")
     g.add_argument("--json", action="store_true", help="print the result as JSON on stdout (progress goes to stderr)")
     g.add_argument("--json-out", help="also write the result as JSON to this file")
     g.add_argument("--state-dict", help="also write the plain state_dict here (safetensors), as `charlstm import` takes it")
@@ -93,6 +98,7 @@ def parse_args(argv=None):
     need(0 <= args.val_fraction < 1, f"--val-fraction must be in [0, 1), got {args.val_fraction}")
     need(args.lr > 0 and args.clip >= 0 and args.warmup >= 0 and 0 <= args.min_lr_fraction <= 1,
          "--lr must be positive, --clip and --warmup 0 or more, --min-lr-fraction in [0, 1]")
+    need(0 < args.decay_fraction <= 1, f"--decay-fraction must be in (0, 1], got {args.decay_fraction}")
     need(args.max_steps >= 0 and args.epochs >= 1, "--max-steps must be 0 or more and --epochs at least 1")
     need(args.time >= 0, f"--time must be 0 or more seconds, got {args.time}")
     need(args.log_interval >= 1 and args.eval_interval >= 0, "--log-interval must be at least 1, --eval-interval 0 or more")
@@ -100,22 +106,49 @@ def parse_args(argv=None):
     return args
 
 
-def learning_rate(args, step, horizon):
-    """charlstm's schedule (src/CharLstm/Training/LearningRateSchedule.cs) for 0-based `step` of `horizon` steps."""
+def learning_rate(args, step, horizon, progress):
+    """charlstm's schedule (src/CharLstm/Training/LearningRateSchedule.cs) for 0-based `step` of `horizon` steps;
+    `progress` is the share of the run done (the larger of step / horizon and the share of --time used)."""
     if args.schedule == "constant":
         return args.lr
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
     low = args.lr * args.min_lr_fraction
+    if args.schedule == "wsd":
+        decayed = (min(max(progress, 0.0), 1.0) - (1 - args.decay_fraction)) / args.decay_fraction
+        return args.lr if decayed <= 0 else args.lr - (args.lr - low) * min(1.0, decayed)
     if horizon <= args.warmup:
         return args.lr
     progress = min(1.0, (step - args.warmup) / (horizon - args.warmup))
     return low + 0.5 * (args.lr - low) * (1 + math.cos(math.pi * progress))
 
 
+def stream_score(model, ids, streams, chunk):
+    """Mean nats/char as charlstm train scores its validation split (src/CharLstm/Training/StreamEvaluator.cs): the
+    text cut into `streams` contiguous pieces read in parallel from a zero state, the first character of each context only."""
+    n = len(ids)
+    if n < 2:
+        return None
+    streams = max(1, min(streams, (n - 1) // max(1, min(chunk, n - 1))))
+    steps = (n - 1) // streams
+    inputs = ids[:streams * steps].view(streams, steps)
+    targets = ids[1:streams * steps + 1].view(streams, steps)
+    was_training = model.training
+    model.eval()
+    total, state = 0.0, None
+    with torch.no_grad():
+        # The state is carried from piece to piece, so the pieces' length only bounds the memory the logits take.
+        for begin in range(0, steps, max(chunk, 1024)):
+            end = min(steps, begin + max(chunk, 1024))
+            logits, state = model(inputs[:, begin:end], state)
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]).double(), targets[:, begin:end].reshape(-1), reduction="sum").item()
+    model.train(was_training)
+    return total / (streams * steps)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    outputs = [path for path in (args.output, args.json_out, args.state_dict, args.vocab_out) if path]
+    outputs = [path for path in (args.output, args.json_out, args.state_dict, args.vocab_out, args.metrics) if path]
     existing = [path for path in outputs if os.path.exists(path)]
     if existing and not args.overwrite:
         raise SystemExit(f"error: {', '.join(existing)} already exist(s); pass --overwrite to replace, or choose another path")
@@ -193,26 +226,40 @@ def main(argv=None):
             return None
         return evaluate(model, val_ids.tolist())
 
+    metrics = open(args.metrics, "w", encoding="utf-8", newline="") if args.metrics and rank == 0 else None
+    if metrics:
+        metrics.write("step,epoch,chars_seen,elapsed_s,lr,train_loss,val_loss\n")
+
+    def metrics_row(done, epoch, lr, train, val, elapsed=None):
+        if metrics:
+            elapsed = time.time() - started - eval_seconds if elapsed is None else elapsed
+            metrics.write(f"{done},{epoch},{done * B * T},{elapsed:.3f},{lr:.6g},"
+                          f"{'' if train is None else f'{train:.6f}'},{'' if val is None else f'{val:.6f}'}\n")
+            metrics.flush()
+
     started = time.time()
     eval_seconds = 0.0  # validation passes, not charged to --time
     state, last_loss, val_loss = None, float("nan"), None
+    best_stream_val, last_stream_val, scored_at = None, None, 0
     steps_done = 0
     model.train()
     for step in range(horizon):
+        progress = step / horizon
         if args.time > 0:
-            # Every process stops at the same step: process 0's clock decides.
-            out_of_time = torch.tensor([1.0 if time.time() - started - eval_seconds >= args.time else 0.0])
+            # Every process stops, and reads the schedule's clock, at the same step: process 0's clock decides.
+            used = torch.tensor([time.time() - started - eval_seconds])
             if distributed:
-                dist.broadcast(out_of_time, 0)
-            if out_of_time.item() > 0:
+                dist.broadcast(used, 0)
+            if used.item() >= args.time:
                 break
+            progress = max(progress, used.item() / args.time)
         epoch, batch = divmod(step, per_epoch)
         if batch == 0:
             state = None  # every stream starts over from its beginning
         x = inputs[:, batch * T:(batch + 1) * T].to(device, non_blocking=True)
         y = targets[:, batch * T:(batch + 1) * T].to(device, non_blocking=True)
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(args, step, horizon)
+            group["lr"] = learning_rate(args, step, horizon, progress)
         logits, state = net(x, state)
         state = tuple(s.detach() for s in state)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
@@ -233,12 +280,21 @@ def main(argv=None):
             elapsed = time.time() - started
             log(f"step {done:,}/{horizon:,}  epoch {epoch + 1}  loss {last_loss:.4f}  lr {group['lr']:.2e}  "
                 f"{done * B * T / max(elapsed, 1e-9):,.0f} chars/s  {elapsed:.1f}s")
-        if args.eval_interval and done % args.eval_interval == 0 and done < horizon:
-            eval_started = time.time()
+        evaluating = args.eval_interval and done % args.eval_interval == 0 and done < horizon
+        if done % args.log_interval == 0 and not evaluating:
+            metrics_row(done, epoch + 1, group["lr"], last_loss, None)
+        if evaluating:
+            eval_started, score = time.time(), None
             if rank == 0:
-                score = validate()
+                score = stream_score(model, val_ids, B, T)
                 if score is not None:
-                    log(f"step {done:,}: validation loss {score:.4f} nats/char ({score / math.log(2):.4f} bits/char)")
+                    scored_at, last_stream_val = done, score
+                    best_stream_val = score if best_stream_val is None else min(best_stream_val, score)
+                    log(f"step {done:,}: validation loss {score:.4f} nats/char ({score / math.log(2):.4f} bits/char), "
+                        f"scored as charlstm train scores it")
+            eval_seconds += time.time() - eval_started
+            metrics_row(done, epoch + 1, group["lr"], last_loss if done % args.log_interval == 0 else None, score)
+            eval_started = time.time()
             if distributed:
                 dist.barrier()
             eval_seconds += time.time() - eval_started
@@ -248,12 +304,20 @@ def main(argv=None):
         dist.barrier()
     if rank == 0:
         val_loss = validate()
+        final_stream_val = last_stream_val if steps_done == scored_at else stream_score(model, val_ids, B, T)
+        if final_stream_val is not None:
+            best_stream_val = final_stream_val if best_stream_val is None else min(best_stream_val, final_stream_val)
+        if metrics:
+            if steps_done != scored_at:
+                metrics_row(steps_done, steps_done // per_epoch + 1, group["lr"] if steps_done else 0.0, None, final_stream_val, seconds)
+            metrics.close()
         result = {
             "model": args.output, "corpus": args.corpus, "characters": len(ids), "vocabulary": len(vocabulary),
             "train_characters": n_train, "val_characters": len(val_ids), "processes": world,
             "backend": backend if distributed else None, "device": device.type, "steps": steps_done,
             "epochs": steps_done / per_epoch, "characters_seen": steps_done * B * T, "parameters": parameters,
             "final_train_loss": last_loss, "val_loss_nats": val_loss,
+            "stream_val_loss_final": final_stream_val, "stream_val_loss_best": best_stream_val,
             "val_bits_per_char": val_loss / math.log(2) if val_loss is not None else None,
             "seconds": round(seconds, 3), "torch": torch.__version__,
         }

@@ -49,6 +49,60 @@ public sealed class TorchRoundTripTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Torch_trains_defaults_are_charlstm_trains_default_preset()
+    {
+        // bench/quality.py compares `charlstm train` with the peer's defaults as "the same recipe": they must stay equal.
+        Requires.Torch();
+        string code = $"import json, sys; sys.path.insert(0, {JsonSerializer.Serialize(Path.GetDirectoryName(Tool("torch_train.py")))}); "
+            + "import torch_train; print(json.dumps(vars(torch_train.parse_args(['corpus.txt', '-o', 'x.safetensors']))))";
+        var peer = Python("-c", code);
+        var ours = CharLstm.Training.Presets.Get("default");
+        Assert.Equal(ours.Layers, peer.GetProperty("layers").GetInt32());
+        Assert.Equal(ours.HiddenSize, peer.GetProperty("hidden").GetInt32());
+        Assert.Equal(ours.EmbeddingSize, peer.GetProperty("embedding").GetInt32());
+        Assert.Equal(ours.Dropout, peer.GetProperty("dropout").GetDouble(), 1e-7);
+        Assert.Equal(ours.ForgetBiasOne, peer.GetProperty("forget_bias_one").GetBoolean());
+        Assert.Equal(ours.Batch, peer.GetProperty("batch").GetInt32());
+        Assert.Equal(ours.SeqLen, peer.GetProperty("seq_len").GetInt32());
+        Assert.Equal(ours.ValFraction, peer.GetProperty("val_fraction").GetDouble());
+        Assert.Equal("adam", ours.Optimizer);
+        Assert.Equal(ours.LearningRate, peer.GetProperty("lr").GetDouble());
+        Assert.Equal(ours.Schedule.ToString().ToLowerInvariant(), peer.GetProperty("schedule").GetString());
+        Assert.Equal(ours.WarmupSteps, peer.GetProperty("warmup").GetInt32());
+        Assert.Equal(ours.MinLearningRateFraction, peer.GetProperty("min_lr_fraction").GetDouble());
+        Assert.Equal(ours.DecayFraction, peer.GetProperty("decay_fraction").GetDouble());
+        Assert.Equal(ours.Clip, peer.GetProperty("clip").GetDouble());
+        Assert.Equal(ours.Epochs, peer.GetProperty("epochs").GetInt32());
+    }
+
+    [Fact]
+    public void Torch_train_wsd_decays_by_its_deadline_and_scores_validation_as_charlstm_train_does()
+    {
+        Requires.Torch();
+        _cli.WriteCorpus(sentences: 800);
+        var result = Python([Tool("torch_train.py"), "corpus.txt", "-o", "wsd.safetensors", "--max-steps", "1000000", .. Small,
+            "--schedule", "wsd", "--lr", "0.002", "--time", "2", "--eval-interval", "20", "--metrics", "metrics.csv", "--json"]);
+        var rows = File.ReadAllLines(_cli.PathOf("metrics.csv"));
+        Assert.Equal("step,epoch,chars_seen,elapsed_s,lr,train_loss,val_loss", rows[0]);
+        var last = rows[^1].Split(',');
+        double lr = double.Parse(last[4], System.Globalization.CultureInfo.InvariantCulture);
+        output.WriteLine($"{result.GetProperty("steps").GetInt64()} steps; last row: {rows[^1]}");
+        // The deadline, not the million-step horizon, ended the decay: the last step's rate is near the floor (0.1 × 2e-3).
+        Assert.InRange(lr, 2e-4, 3e-4);
+        Assert.Equal(result.GetProperty("steps").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture), last[0]);
+
+        // The final validation figure is charlstm train's: StreamEvaluator with --batch streams and --seq-len chunks.
+        var model = ModelFile.Load(_cli.PathOf("wsd.safetensors"));
+        var text = ValidationText(File.ReadAllText(_cli.PathOf("corpus.txt")), 0.1);
+        var ids = model.Vocabulary.Encode(TextScalars.FromString(text));
+        double ours = CharLstm.Training.StreamEvaluator.Score(model.Network, ids, streams: 8, chunk: 32).MeanNats;
+        double peer = result.GetProperty("stream_val_loss_final").GetDouble();
+        output.WriteLine($"validation as charlstm train scores it: torch_train.py {peer:F6}, StreamEvaluator {ours:F6}");
+        Assert.True(Math.Abs(ours - peer) < 1e-4, $"StreamEvaluator {ours} vs torch_train.py {peer}");
+        Assert.Equal(peer, double.Parse(last[6], System.Globalization.CultureInfo.InvariantCulture), 1e-5);
+    }
+
+    [Fact]
     public void Torch_train_stops_at_its_time_budget_and_reports_the_steps_it_took()
     {
         // The equal-wall-time peer: --time stops training after that much training time, however many steps remain, and
