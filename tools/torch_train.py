@@ -52,12 +52,12 @@ def parse_args(argv=None):
     g.add_argument("--no-forget-bias-one", dest="forget_bias_one", action="store_false",
                    help="leave the forget gate's bias at PyTorch's initialisation instead of starting it at 1")
     g = p.add_argument_group("data")
-    g.add_argument("--batch", type=int, default=64, help="streams per step, over all processes (a multiple of their number)")
+    g.add_argument("--batch", type=int, default=32, help="streams per step, over all processes (a multiple of their number)")
     g.add_argument("--seq-len", type=int, default=100, help="steps of backprop through time")
     g.add_argument("--val-fraction", type=float, default=0.1, help="the last fraction of the text, kept for validation")
     g = p.add_argument_group("optimisation (Adam)")
-    g.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
-    g.add_argument("--schedule", choices=["cosine", "wsd", "constant"], default="cosine",
+    g.add_argument("--lr", type=float, default=4e-3, help="peak learning rate")
+    g.add_argument("--schedule", choices=["cosine", "wsd", "constant"], default="wsd",
                    help="cosine: linear warm-up, then cosine decay to --min-lr-fraction of --lr at the last step; wsd: warm-up, "
                         "hold --lr, then decay linearly to the floor over the last --decay-fraction of the run (of its steps, "
                         "or of --time when that ends it first), as charlstm's wsd")

@@ -3,7 +3,10 @@ using System.Runtime.Intrinsics;
 
 namespace CharLstm.Training;
 
-/// <summary>Adam (Kingma &amp; Ba), PyTorch defaults: β = (0.9, 0.999), ε = 1e-8; our default learning rate 2e-3.</summary>
+/// <summary>
+/// Adam (Kingma &amp; Ba), PyTorch defaults: β = (0.9, 0.999), ε = 1e-8; a learning rate of 2e-3 when none is given (the
+/// default preset's is <see cref="TrainingOptions.LearningRate"/>).
+/// </summary>
 public sealed class Adam : Optimizer
 {
     private readonly float[] _m, _v; // (P) first and second moments

@@ -60,7 +60,7 @@ public sealed partial class BadInputTableTests(ITestOutputHelper output) : IDisp
         Refused("train corpus.txt --dropout 1.5", 2, NoRun);
         Refused("train corpus.txt --time 0s", 2, NoRun);
         Refused("train corpus.txt --time 99999999999h", 2, NoRun);
-        Refused("train corpus.txt --layers 8 --hidden 16384", 2, NoRun, "needs about 728 GB",
+        Refused("train corpus.txt --layers 8 --hidden 16384", 2, NoRun, "needs about 695 GB",
             normalise: s => Memory().Replace(s, "the {memory} GB this process may use"));
         Refused("train corpus.txt --frobnicate", 2, NoRun);
         Refused("train corpus.txt --seed abc", 2, NoRun);

@@ -68,7 +68,8 @@ public sealed class InspectTests(KeptRunFixture run, ITestOutputHelper output) :
         Assert.Equal($"corpus:      corpus.txt (sha256 {run.CorpusSha256[..12]})", Line(text, "corpus:"));
         Assert.Contains("1 LSTM layer(s) × 16 units, input embedding 64, dropout 0.1;", Line(text, "model:"));
         Assert.Contains("batch 4 × seq-len 16; the last 10% of the text kept for validation", Line(text, "batches:"));
-        Assert.StartsWith("optimizer:   adam, lr 0.002, cosine schedule (100 warm-up steps, down to 0.1 × lr), clip 5", Line(text, "optimizer:"));
+        Assert.StartsWith("optimizer:   adam, lr 0.004, wsd schedule (100 warm-up steps, held, then down to 0.1 × lr over the last 0.2 of the run), clip 5",
+            Line(text, "optimizer:"));
         Assert.Equal("length:      50 epochs (--epochs) or 30 steps (--max-steps), whichever comes first", Line(text, "length:"));
         Assert.Contains("every 10 steps", Line(text, "evaluation:"));
         Assert.Equal("text:        strict UTF-8, case kept, line endings kept", Line(text, "text:"));
@@ -99,7 +100,7 @@ public sealed class InspectTests(KeptRunFixture run, ITestOutputHelper output) :
         Assert.Equal(16, options.GetProperty("seq_len").GetInt32());
         Assert.Equal(16, options.GetProperty("hidden_size").GetInt32());
         Assert.Equal("adam", options.GetProperty("optimizer").GetString());
-        Assert.Equal(0.002, options.GetProperty("learning_rate").GetDouble());
+        Assert.Equal(0.004, options.GetProperty("learning_rate").GetDouble());
         Assert.Equal(30, options.GetProperty("max_steps").GetInt64());
         Assert.Equal(1337UL, options.GetProperty("seed").GetUInt64());
         Assert.False(options.GetProperty("text").GetProperty("lowercase").GetBoolean());

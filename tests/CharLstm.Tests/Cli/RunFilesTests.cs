@@ -55,7 +55,7 @@ public sealed class RunFilesTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(16, training.GetProperty("hidden_size").GetInt32());
         Assert.Equal(3, training.GetProperty("max_steps").GetInt64());
         Assert.True(training.GetProperty("text").GetProperty("lowercase").GetBoolean());
-        Assert.Equal("cosine", training.GetProperty("schedule").GetString());
+        Assert.Equal("wsd", training.GetProperty("schedule").GetString());
         Assert.Contains("vocab_size", keys);
     }
 }

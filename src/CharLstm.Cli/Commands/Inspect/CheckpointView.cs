@@ -99,6 +99,8 @@ internal static class CheckpointView
         {
             ScheduleKind.Constant => "constant schedule",
             ScheduleKind.Step => $"step schedule (× {Number(o.DecayFactor)} every {Counted(o.DecayEvery, "step")})",
+            ScheduleKind.Wsd => $"wsd schedule ({Counted(o.WarmupSteps, "warm-up step")}, held, then down to {Number(o.MinLearningRateFraction)} × lr "
+                + $"over the last {Number(o.DecayFraction)} of the run)",
             _ => $"cosine schedule ({Counted(o.WarmupSteps, "warm-up step")}, down to {Number(o.MinLearningRateFraction)} × lr)",
         });
         parts.Add(o.Clip > 0 ? $"clip {Number(o.Clip)}" : "no clip");
