@@ -11,7 +11,7 @@ public static class Presets
     public static TrainingOptions Get(string name) => name switch
     {
         // The project's own default: 2×256 LSTM over a 64-wide embedding, Adam 4e-3 held then decayed over the last fifth
-        // (WSD), batch 32×100.
+        // (WSD), batch 32×100; with --time and no size given, the size comes from BudgetSizing.
         "default" => new TrainingOptions(),
         // The Keras text-generation lab: one-hot input, one LSTM of 128, sequences of 40, RMSprop 0.01,
         // batch 128. (Keras scores only the last position of each window; we score every position.)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CharLstm.IO;
+using CharLstm.Training;
 
 namespace CharLstm.Tests.Cli;
 
@@ -131,6 +132,40 @@ public sealed class TrainFeatureTests(ITestOutputHelper output) : IDisposable
         var other = _cli.RunWithInput(text + "more", "train", "-", "--resume", "runs/stdin", "--max-steps", "6");
         Assert.Equal(1, other.ExitCode);
         Assert.Contains("original corpus", other.Stderr);
+    }
+
+    [Fact]
+    public void A_time_budget_chooses_the_model_size_and_says_why_unless_the_size_is_given()
+    {
+        _cli.WriteCorpus();
+        string[] run = ["train", "corpus.txt", "--batch", "8", "--seq-len", "32", "--sample-length", "0", "--plain", "--time", "2s"];
+        var sized = _cli.Run([.. run, "--out", "sized"]);
+        output.WriteLine(sized.All);
+        Assert.Equal(0, sized.ExitCode);
+        // Two seconds buy too few characters for anything but the smallest size; the line names every size's estimate.
+        var smallest = BudgetSizing.Sizes[0];
+        Assert.Contains($"size for --time 2s: {smallest}", sized.Stdout);
+        foreach (var size in BudgetSizing.Sizes) Assert.Contains($"{size.Layers}×{size.Hidden} ", sized.Stdout);
+        using (var config = JsonDocument.Parse(File.ReadAllText(_cli.PathOf("sized/config.json"))))
+        {
+            var model = config.RootElement.GetProperty("model");
+            Assert.Equal(smallest.Hidden, model.GetProperty("hidden_size").GetInt32());
+            Assert.Equal(smallest.Layers, model.GetProperty("layers").GetInt32());
+            Assert.Equal(smallest.Embedding, model.GetProperty("embedding_size").GetInt32());
+        }
+
+        // --dropout typed keeps its value; a size typed, or another preset, turns the sizing off.
+        var dropout = _cli.Run([.. run, "--dropout", "0.3", "--out", "dropout"]);
+        Assert.Equal(0, dropout.ExitCode);
+        using (var config = JsonDocument.Parse(File.ReadAllText(_cli.PathOf("dropout/config.json"))))
+            Assert.Equal(0.3, config.RootElement.GetProperty("model").GetProperty("dropout").GetDouble(), 6);
+        foreach (var own in new[] { new[] { "--hidden", "24" }, ["--layers", "1"], ["--embedding", "0"], ["--preset", "char-rnn"] })
+        {
+            var given = _cli.Run([.. run, .. own, "--out", "own"]);
+            Assert.True(given.ExitCode == 0, given.All);
+            Assert.DoesNotContain("size for --time", given.Stdout);
+            Directory.Delete(_cli.PathOf("own"), recursive: true);
+        }
     }
 
     [Fact]

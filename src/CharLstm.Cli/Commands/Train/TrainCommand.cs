@@ -66,7 +66,10 @@ internal static class TrainCommand
         try { validation = validationText is null ? null : EncodedCorpus.Encode(validationText, vocabulary); }
         catch (CorpusException e) { throw new InputException($"--val-file: {e.Message} The run's vocabulary was built from the texts it started with."); }
 
-        // ---- 3. the model, once it is known to fit ----
+        // ---- 3. the model, its size chosen for the time budget when the user left it open, once it is known to fit ----
+        string? sizingNote = null;
+        if (checkpoint is null && init is null && def.SizeForBudget(r) && options.TimeBudget is { } budget)
+            (options, sizingNote) = SizeForBudget(options, vocabulary.Size, budget, def.DropoutGiven(r));
         var config = options.ModelConfig(vocabulary.Size);
         CheckMemory(config, options);
         var network = checkpoint is null ? LstmModel.CreateInitialized(config, new Rng(options.Seed), options.ForgetBiasOne) : new LstmModel(config);
@@ -87,6 +90,7 @@ internal static class TrainCommand
         view.Line($"model: {config.Layers}×{config.HiddenSize} LSTM, input {(config.OneHot ? "one-hot" : $"embedding {config.EmbeddingSize}")}, "
             + $"{network.Parameters.Length:N0} parameters; {options.Optimizer} lr {options.LearningRate}, batch {options.Batch}×{options.SeqLen}; "
                 + $"{trainer.BatchesPerEpoch:N0} {(trainer.BatchesPerEpoch == 1 ? "batch" : "batches")} per epoch");
+        if (sizingNote is not null) view.Line(sizingNote);
         if (initNote is not null) view.Line(initNote);
         view.Line(checkpoint is null ? $"writing to {folder.Path}/" : $"resuming {folder.Path}/ at step {trainer.Step:N0}"
             + (changes.Count > 0 ? $" with {string.Join(", ", changes)}" : ", as it was"));
@@ -200,6 +204,21 @@ internal static class TrainCommand
     }
 
     // Refuses, before anything is allocated, a model this process cannot hold.
+    // Times each of BudgetSizing's sizes on this machine and takes the one the budget suits; the measuring comes out of
+    // the budget. Returns the options with that size and the line that says what was chosen and why.
+    private static (TrainingOptions Options, string Note) SizeForBudget(TrainingOptions options, int vocabSize, TimeSpan budget, bool keepDropout)
+    {
+        var choice = BudgetSizing.Choose(options, vocabSize, budget);
+        var sized = choice.Chosen.Apply(options) with { TimeBudget = budget > choice.Measuring ? budget - choice.Measuring : TimeSpan.FromSeconds(1) };
+        if (keepDropout) sized = sized with { Dropout = options.Dropout };
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string estimates = string.Join("; ", choice.Estimates.Select(e =>
+            string.Create(inv, $"{e.Size.Layers}×{e.Size.Hidden} {e.CharsPerSecond / 1000:N0}k chars/s → {e.Characters / 1e6:N1}M characters")
+            + (e.Size.MinCharacters > 0 ? string.Create(inv, $" (needs {e.Size.MinCharacters / 1e6:0.#}M)") : "")));
+        return (sized, $"size for --time {ProgressView.Format(budget)}: {choice.Chosen} ({estimates}; measured in "
+            + $"{choice.Measuring.TotalSeconds.ToString("F1", inv)} s). Set --hidden, --layers or --embedding to choose the size yourself.");
+    }
+
     private static void CheckMemory(ModelConfig config, TrainingOptions options)
     {
         var need = TrainingMemory.Estimate(config, options);

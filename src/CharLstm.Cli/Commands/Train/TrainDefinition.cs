@@ -279,6 +279,16 @@ internal sealed class TrainDefinition
     // Whether the user typed the option (its default value does not count).
     private static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
 
+    /// <summary>
+    /// Whether a new run's model size is left to its time budget: --time given, and neither a preset other than the
+    /// default nor --layers, --hidden or --embedding, which choose the size themselves.
+    /// </summary>
+    public bool SizeForBudget(ParseResult r) =>
+        r.GetValue(Time) is not null && r.GetValue(Preset) == "default" && !Given(r, Layers) && !Given(r, Hidden) && !Given(r, Embedding);
+
+    /// <summary>Whether --dropout was typed (a budget's size then keeps it).</summary>
+    public bool DropoutGiven(ParseResult r) => Given(r, Dropout);
+
     // The options a resume may change, laid over o.
     private TrainingOptions WithRunLength(ParseResult r, TrainingOptions o) => o with
     {
