@@ -22,6 +22,11 @@ internal static class Requires
     /// <summary>/usr/bin/python3 with the onnx package, whose checker judges the exported graphs (apt-get install python3-onnx).</summary>
     public static void Onnx() => Need(OnnxMissing.Value, "apt-get install -y python3-onnx");
 
+    private static readonly Lazy<string?> MatplotlibMissing = new(() => PythonModuleMissing("matplotlib"));
+
+    /// <summary>/usr/bin/python3 with matplotlib, which draws bench/quality.py's plot (apt-get install python3-matplotlib).</summary>
+    public static void Matplotlib() => Need(MatplotlibMissing.Value, "apt-get install -y --no-install-recommends python3-matplotlib");
+
     /// <summary>Whether /usr/bin/python3 imports <paramref name="module"/> (an optional extra, such as onnxruntime).</summary>
     public static bool PythonHas(string module) => PythonModuleMissing(module) is null;
 
