@@ -203,7 +203,6 @@ internal static class TrainCommand
         File.Delete(folder.Best);
     }
 
-    // Refuses, before anything is allocated, a model this process cannot hold.
     // Times each of BudgetSizing's sizes on this machine and takes the one the budget suits; the measuring comes out of
     // the budget. Returns the options with that size and the line that says what was chosen and why.
     private static (TrainingOptions Options, string Note) SizeForBudget(TrainingOptions options, int vocabSize, TimeSpan budget, bool keepDropout)
@@ -213,12 +212,14 @@ internal static class TrainCommand
         if (keepDropout) sized = sized with { Dropout = options.Dropout };
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         string estimates = string.Join("; ", choice.Estimates.Select(e =>
-            string.Create(inv, $"{e.Size.Layers}×{e.Size.Hidden} {e.CharsPerSecond / 1000:N0}k chars/s → {e.Characters / 1e6:N1}M characters")
+            string.Create(inv,
+                $"{e.Size.Layers}×{e.Size.Hidden} dropout {e.Size.Dropout}: {e.CharsPerSecond / 1000:N0}k chars/s → {e.Characters / 1e6:N1}M characters")
             + (e.Size.MinCharacters > 0 ? string.Create(inv, $" (needs {e.Size.MinCharacters / 1e6:0.#}M)") : "")));
         return (sized, $"size for --time {ProgressView.Format(budget)}: {choice.Chosen} ({estimates}; measured in "
             + $"{choice.Measuring.TotalSeconds.ToString("F1", inv)} s). Set --hidden, --layers or --embedding to choose the size yourself.");
     }
 
+    // Refuses, before anything is allocated, a model this process cannot hold.
     private static void CheckMemory(ModelConfig config, TrainingOptions options)
     {
         var need = TrainingMemory.Estimate(config, options);
