@@ -87,11 +87,15 @@ def probe_peer(args, size: list[str], out: Path):
     return tuple(int(x) for x in best.split(",")), rates
 
 
-def read_curve(path: Path, val_column="val_loss"):
-    """(elapsed_s, chars_seen, val_loss) of each row with a validation loss."""
+def read_metrics(path: Path) -> list[dict]:
+    """The rows of a metrics CSV (charlstm train's metrics.csv, or torch_train.py --metrics)."""
     with open(path, newline="") as f:
-        return [(float(r["elapsed_s"]), int(r["chars_seen"]), float(r[val_column]))
-                for r in csv.DictReader(f) if r.get(val_column)]
+        return list(csv.DictReader(f))
+
+
+def curve_of(rows: list[dict]):
+    """(elapsed_s, chars_seen, val_loss) of each row with a validation loss."""
+    return [(float(r["elapsed_s"]), int(r["chars_seen"]), float(r["val_loss"])) for r in rows if r.get("val_loss")]
 
 
 def charlstm_eval(model: Path, text: Path) -> float:
@@ -116,9 +120,8 @@ def run_ours(args, minutes: float, out: Path) -> dict:
     started = time.time()
     with open(out / f"ours-{minutes:g}m.log", "w") as f:
         subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, check=True)
-    curve = read_curve(folder / "metrics.csv")
-    with open(folder / "metrics.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_metrics(folder / "metrics.csv")
+    curve = curve_of(rows)
     return {"command": shlex.join(cmd), "wall_s": round(time.time() - started, 1), "model": str(folder / "last.safetensors"),
             "steps": int(rows[-1]["step"]), "chars_seen": int(rows[-1]["chars_seen"]), "elapsed_s": float(rows[-1]["elapsed_s"]),
             "best_stream_val": min(v for _, _, v in curve), "final_stream_val": curve[-1][2], "curve": curve}
@@ -142,7 +145,7 @@ def run_peer(args, setting, minutes: float, size: list[str], out: Path) -> dict:
     with open(f"{stem}.log", "w") as f:
         subprocess.run(cmd, env=peer_env(setting), stdout=f, stderr=subprocess.STDOUT, check=True)
     r = json.loads(Path(f"{stem}.json").read_text())
-    curve = read_curve(Path(f"{stem}.csv"))
+    curve = curve_of(read_metrics(Path(f"{stem}.csv")))
     return {"command": f"{env_text} {shlex.join(cmd)}", "model": f"{stem}.safetensors", "steps": r["steps"],
             "chars_seen": r["characters_seen"], "elapsed_s": r["seconds"], "best_stream_val": r["stream_val_loss_best"],
             "final_stream_val": r["stream_val_loss_final"], "curve": curve}
