@@ -284,6 +284,7 @@ def main(argv=None):
         if done % args.log_interval == 0 and not evaluating:
             metrics_row(done, epoch + 1, group["lr"], last_loss, None)
         if evaluating:
+            trained = time.time() - started - eval_seconds  # the row's time: training up to this step, not the pass below
             eval_started, score = time.time(), None
             if rank == 0:
                 score = stream_score(model, val_ids, B, T)
@@ -292,12 +293,10 @@ def main(argv=None):
                     best_stream_val = score if best_stream_val is None else min(best_stream_val, score)
                     log(f"step {done:,}: validation loss {score:.4f} nats/char ({score / math.log(2):.4f} bits/char), "
                         f"scored as charlstm train scores it")
-            eval_seconds += time.time() - eval_started
-            metrics_row(done, epoch + 1, group["lr"], last_loss if done % args.log_interval == 0 else None, score)
-            eval_started = time.time()
             if distributed:
                 dist.barrier()
             eval_seconds += time.time() - eval_started
+            metrics_row(done, epoch + 1, group["lr"], last_loss if done % args.log_interval == 0 else None, score, trained)
     seconds = time.time() - started - eval_seconds  # training time
 
     if distributed:
